@@ -1,0 +1,169 @@
+"""``config.toml``: loaded with :mod:`tomllib`, validated by pydantic.
+
+Unknown keys and wrong types fail at start with the key path named. Secrets are never in the
+file: a source or channel names the *environment variable* that holds its token
+(``token_env = "MASTODON_TOKEN"``). Relative paths are resolved against the config file's folder.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from monitor.models.post import KINDS
+
+
+class ConfigError(Exception):
+    """A config problem; the message names the file and the key path."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class StoreConfig(_Strict):
+    backend: Literal["duckdb"] = "duckdb"
+    path: Path = Path("data/monitor.duckdb")
+
+
+class RulesConfig(_Strict):
+    paths: list[Path] = Field(default_factory=lambda: [Path("rules")])
+
+
+class ScoringConfig(_Strict):
+    weights: dict[str, float] = Field(
+        default_factory=lambda: {"post": 1.0, "quote": 1.0, "comment": 0.85, "share": 0.9, "forward": 0.9}
+    )
+    """Per-behaviour weight: how much a behaviour counts against an ASN (0..1)."""
+    min_score: float = Field(0.4, ge=0.0, le=1.0)
+    """A post becomes a hit when its final score reaches this."""
+    min_content: float = Field(0.5, ge=0.0, le=1.0)
+    """Content below this is not partisan enough to look for the author at all."""
+    min_identity: float = Field(0.5, ge=0.0, le=1.0)
+    """Identity candidates below this confidence are not listed."""
+    name_threshold: float = Field(88.0, ge=50.0, le=100.0)
+    """rapidfuzz similarity (0..100) a normalised display name needs to be a candidate."""
+
+    @field_validator("weights")
+    @classmethod
+    def _known_behaviours(cls, v: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(v) - set(KINDS))
+        if unknown:
+            raise ValueError(f"unknown behaviour(s) {unknown}; known: {list(KINDS)}")
+        missing = sorted(set(KINDS) - set(v))
+        if missing:
+            raise ValueError(f"missing weight for behaviour(s) {missing}")
+        for k, w in v.items():
+            if not 0.0 <= w <= 1.0:
+                raise ValueError(f"weight for '{k}' must be between 0 and 1, got {w}")
+        return v
+
+
+class OfficeConfig(_Strict):
+    name: str = "Bawaslu"
+    timezone: str = "Asia/Jakarta"
+    language: Literal["id", "en"] = "id"
+
+    @field_validator("timezone")
+    @classmethod
+    def _valid_tz(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone '{v}' (use an IANA name such as Asia/Pontianak)") from exc
+        return v
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class CollectorConfig(_Strict):
+    queue_size: int = Field(8, ge=1, le=1000)
+    """Batches buffered between the sources and the single writer."""
+    interval_s: int = Field(300, ge=10)
+    """Default schedule of ``monitor collect`` (per source override: ``interval_s``)."""
+
+
+class SourceBlock(BaseModel):
+    """``[sources.NAME]``: ``type`` picks the plugin, which validates the remaining keys itself."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    enabled: bool = True
+    interval_s: int | None = Field(None, ge=10)
+
+    def options(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+class Config(_Strict):
+    store: StoreConfig = Field(default_factory=StoreConfig)
+    rules: RulesConfig = Field(default_factory=RulesConfig)
+    scoring: ScoringConfig = Field(default_factory=ScoringConfig)
+    office: OfficeConfig = Field(default_factory=OfficeConfig)
+    collector: CollectorConfig = Field(default_factory=CollectorConfig)
+    sources: dict[str, SourceBlock] = Field(default_factory=dict)
+
+    base_dir: Path = Field(default=Path("."), exclude=True)
+
+    def resolve(self, p: Path) -> Path:
+        """A path from the config, relative to the config file's folder."""
+        p = Path(os.path.expanduser(str(p)))
+        return p if p.is_absolute() else (self.base_dir / p)
+
+    @property
+    def db_path(self) -> Path:
+        return self.resolve(self.store.path)
+
+    @property
+    def rule_paths(self) -> list[Path]:
+        return [self.resolve(p) for p in self.rules.paths]
+
+
+def _format_validation(path: Path, exc: ValidationError) -> str:
+    lines = [f"{path}: invalid configuration"]
+    for err in exc.errors():
+        loc = ".".join(str(x) for x in err["loc"])
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key"
+        lines.append(f"  {loc}: {msg}")
+    return "\n".join(lines)
+
+
+def load_config(path: Path | str | None) -> Config:
+    """Load and validate ``config.toml``. A missing default file yields the built-in defaults."""
+    if path is None:
+        return Config(base_dir=Path.cwd())
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(f"{path}: configuration file not found")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8: {exc}") from exc
+    try:
+        cfg = Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_format_validation(path, exc)) from exc
+    cfg.base_dir = path.resolve().parent
+    return cfg
+
+
+def secret_from_env(var: str | None, what: str) -> str | None:
+    """Read a secret from the environment variable named in the config (never from the file)."""
+    if not var:
+        return None
+    value = os.environ.get(var)
+    if not value:
+        raise ConfigError(f"{what}: environment variable {var} is not set")
+    return value
