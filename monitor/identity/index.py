@@ -1,0 +1,384 @@
+"""Who a post author may be: declared accounts first, then blocked fuzzy name matching + bio.
+
+``IdentityIndex.build(entries)`` once per roster version, then ``index.match(platform, author)``
+per post. Decisions (numbers are the defaults):
+
+**Declared accounts.** The author's ``(platform, id)`` and ``(platform, handle)`` are looked up in
+a dict of the roster's declared accounts (normalised as in :mod:`monitor.names.handles`:
+lower case, no leading ``@``, ``twitter`` = ``x``, mastodon as ``user@domain``). A hit gives
+method ``declared_account`` with confidence 1.0; only declared accounts ever reach 1.0. If two
+roster entries declared the same account (the importer refuses that, other sources might not),
+both are returned and the result is ambiguous.
+
+**Name matching** (method ``name``) on the author's display name; the handle, split on ``_``,
+``.``, ``-``, digits and camelCase, is used only when there is no usable display name. Names are
+normalised with :func:`monitor.names.normalize_name` (titles, spelling variants). URLs,
+``@mentions`` and ``#hashtags`` are removed from the display name, and when it contains
+separators (``|``, ``•``, ``/``, `` - ``, parentheses) each part is also tried on its own
+("Budi Santoso | Dinas Pendidikan"), keeping the best score per roster entry.
+
+* *Scorer*: ``rapidfuzz.fuzz.token_sort_ratio`` (computed as ``fuzz.ratio`` on pre-sorted tokens).
+  It ignores token order (Indonesian names have no fixed surname position) but, unlike
+  ``token_set_ratio``/``WRatio``, it penalises missing or extra tokens: "Budi Santoso" must not
+  match every "Budi Santoso Wibowo" at 100, because names are not unique. A one-letter typo in a
+  12-letter name scores about 92; the default threshold is 88.
+* *Blocking*: an inverted index token -> roster entries. Each query token (2+ letters) is looked
+  up exactly and, for tokens of 5+ letters (4+ when the exact token is unknown), with one-typo
+  neighbours (:class:`~monitor.identity.vocab.TokenVocab`). Tokens held by at most
+  ``max_token_df`` entries are *rare*: the union of their entries are candidates. Tokens above
+  the cap (muhammad, siti, nur, sri...) are *common*: the entries of the two rarest common tokens
+  are intersected (a third one too if that is still large) and added. Initials are indexed as
+  (token, initial) pairs, so "Agus T" finds the entries holding both "agus" and "t". If the query
+  has a single usable common token and nothing else, its entries (at most
+  ``8 * max_token_df``) are used when the name repeats that token ("Bagus Bagus") or is long
+  enough that two typos in another token could still reach the threshold (about 17+ letters
+  at 88).
+  So the work per query depends on posting sizes, not on the roster size.
+* *Both sides need 2+ name tokens.* A single-token name (mononym, or a display name reduced to
+  one token) matches only an entry whose whole normalised name is that same token, and only when
+  the bio gives strong evidence (NIP fragment, agency or unit); its name evidence is 0.3.
+* *Confidence*: the name evidence is 0.4 at the threshold rising linearly to 0.6 at a perfect
+  match (names are not unique, so a name alone never says more than 0.6). Bio evidence
+  (:mod:`monitor.identity.bio`) adds or subtracts fixed deltas; the sum is clamped to
+  [0, 0.95].
+* *Ambiguity*: candidates are sorted by confidence; when two or more are within
+  ``ambiguity_margin`` (0.05) of the best, the result is ambiguous and all of them are listed;
+  no single person is picked. Bio evidence may lift one above the others (then not ambiguous,
+  the others stay listed). At most ``max_candidates`` (50) candidates are returned.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from operator import itemgetter
+from dataclasses import dataclass
+from typing import Iterable
+
+from rapidfuzz import fuzz, process
+
+from monitor.identity.accounts import author_account_keys, declared_account_key
+from monitor.identity.bio import BioAnalyzer
+from monitor.identity.vocab import TokenVocab
+from monitor.models import Author, Candidate, IdentityEvidence, IdentityResult, RosterEntry
+from monitor.names import name_tokens
+
+__all__ = [
+    "IdentityIndex",
+    "MAX_NAME_CONFIDENCE",
+    "MAX_NAME_BASED_CONFIDENCE",
+    "MIN_NAME_CONFIDENCE",
+    "MONONYM_CONFIDENCE",
+    "handle_to_name",
+]
+
+MAX_NAME_CONFIDENCE = 0.6
+MIN_NAME_CONFIDENCE = 0.4
+MONONYM_CONFIDENCE = 0.3
+MAX_NAME_BASED_CONFIDENCE = 0.95
+_STRONG_BIO = frozenset({"bio_nip", "bio_agency", "bio_unit"})
+
+_NOISE_RE = re.compile(r"https?://\S+|www\.\S+|[@#][\w.]+")
+_PART_SPLIT_RE = re.compile(r"\s[-\u2013\u2014~]\s|[|\u2022\u00b7/()\[\]{}]")
+_HANDLE_SPLIT_RE = re.compile(r"[._\-\d]+")
+_CAMEL_RE = re.compile(r"(?<=[a-z])(?=[A-Z])")
+
+
+def handle_to_name(handle: str) -> str:
+    """Words of a handle for name matching: ``budi_santoso88`` / ``BudiSantoso`` -> ``budi santoso``.
+
+    For ``user@domain`` handles only the user part is used.
+    """
+    user = handle.lstrip("@").split("@", 1)[0]
+    user = _CAMEL_RE.sub(" ", user)
+    return " ".join(_HANDLE_SPLIT_RE.sub(" ", user).split())
+
+
+@dataclass(frozen=True, slots=True)
+class _Query:
+    tokens: tuple[str, ...]
+    shown: str  # what the author shows (display name part or handle), for the evidence text
+
+
+class IdentityIndex:
+    """Matches post authors to roster entries. Build once per roster; ``match`` is thread-safe."""
+
+    def __init__(
+        self,
+        entries: list[RosterEntry],
+        *,
+        name_threshold: float = 88.0,
+        max_token_df: int = 250,
+        ambiguity_margin: float = 0.05,
+        max_candidates: int = 50,
+    ) -> None:
+        """Prefer :meth:`build`."""
+        if not 0 < name_threshold <= 100:
+            raise ValueError("name_threshold must be in (0, 100]")
+        self.name_threshold = float(name_threshold)
+        self.max_token_df = max_token_df
+        self.ambiguity_margin = ambiguity_margin
+        self.max_candidates = max_candidates
+        self._entries = entries
+        self._accounts: dict[tuple[str, str], list[int]] = defaultdict(list)
+        self._tokens: list[tuple[str, ...]] = []
+        self._sorted: list[str] = []
+        self._mononyms: dict[str, list[int]] = defaultdict(list)
+        postings: dict[str, list[int]] = defaultdict(list)
+        with_initial: dict[tuple[str, str], list[int]] = defaultdict(list)
+        for i, entry in enumerate(entries):
+            for acc in entry.akun:
+                key = declared_account_key(acc)
+                if key is None:
+                    continue
+                if i not in self._accounts[key]:
+                    self._accounts[key].append(i)
+            tokens = name_tokens(entry.nama)
+            self._tokens.append(tokens)
+            self._sorted.append(" ".join(sorted(tokens)))
+            if len(tokens) == 1:
+                self._mononyms[tokens[0]].append(i)
+            elif len(tokens) >= 2:
+                initials = {t for t in tokens if len(t) == 1}
+                for t in set(tokens):
+                    if len(t) >= 2:
+                        postings[t].append(i)
+                        for c in initials:
+                            with_initial[(t, c)].append(i)
+        self._accounts = dict(self._accounts)
+        self._mononyms = dict(self._mononyms)
+        self._postings: dict[str, frozenset[int]] = {t: frozenset(ids) for t, ids in postings.items()}
+        self._with_initial: dict[tuple[str, str], tuple[int, ...]] = {
+            k: tuple(ids) for k, ids in with_initial.items()
+        }
+        self._vocab = TokenVocab(self._postings, min_fuzzy_len=4)
+        self._bio = BioAnalyzer(entries)
+
+    @classmethod
+    def build(
+        cls,
+        entries: Iterable[RosterEntry],
+        *,
+        name_threshold: float = 88.0,
+        max_token_df: int = 250,
+        ambiguity_margin: float = 0.05,
+        max_candidates: int = 50,
+    ) -> "IdentityIndex":
+        """Index a roster. ``name_threshold`` is the minimum token_sort_ratio (0-100)."""
+        return cls(
+            list(entries),
+            name_threshold=name_threshold,
+            max_token_df=max_token_df,
+            ambiguity_margin=ambiguity_margin,
+            max_candidates=max_candidates,
+        )
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    @property
+    def entries(self) -> list[RosterEntry]:
+        return list(self._entries)
+
+    # ------------------------------------------------------------------ matching
+
+    def match(self, platform: str, author: Author) -> IdentityResult:
+        """Who ``author`` (of a post on ``platform``) may be. Never raises for odd input."""
+        for key in author_account_keys(platform, author):
+            ids = self._accounts.get(key)
+            if ids:
+                return self._declared(key, ids, author)
+        return self._match_name(author)
+
+    def match_name(self, name: str, bio: str | None = None) -> IdentityResult:
+        """Name (+ bio) matching only, for a display name without an account."""
+        return self._match_name(Author(handle="-", name=name, bio=bio))
+
+    def _declared(self, key: tuple[str, str], ids: list[int], author: Author) -> IdentityResult:
+        how = "id" if author.id and key[1] == (author.id or "").strip().lstrip("@").lower() else "handle"
+        candidates = []
+        for i in ids:
+            e = self._entries[i]
+            ev = IdentityEvidence(
+                kind="declared_account",
+                detail=f"account {key[0]}:{key[1]} (matched by {how}) is declared in the roster for this ASN",
+                delta=1.0,
+            )
+            candidates.append(self._candidate(e, 1.0, None, [ev]))
+        candidates.sort(key=lambda c: c.nip)
+        return IdentityResult(method="declared_account", candidates=candidates, ambiguous=len(candidates) > 1)
+
+    def _queries(self, author: Author) -> list[_Query]:
+        queries: list[_Query] = []
+        seen: set[tuple[str, ...]] = set()
+
+        def add(text: str, shown: str) -> None:
+            tokens = name_tokens(text)
+            if tokens and tokens not in seen:
+                seen.add(tokens)
+                queries.append(_Query(tokens, shown))
+
+        name = (author.name or "").strip()
+        if name:
+            cleaned = _NOISE_RE.sub(" ", name)
+            add(cleaned, name)
+            parts = [p.strip() for p in _PART_SPLIT_RE.split(cleaned) if p and p.strip()]
+            if len(parts) > 1:
+                for part in parts:
+                    add(part, part)
+        if not queries and author.handle:
+            add(handle_to_name(author.handle), author.handle)
+        return queries
+
+    def _blocked(self, tokens: tuple[str, ...]) -> set[int]:
+        """Candidate entry ids for a multi-token query (see module docstring)."""
+        postings, vocab, cap = self._postings, self._vocab, self.max_token_df
+        groups: list[tuple[int, tuple[str, ...]]] = []
+        initials = {t for t in tokens if len(t) == 1}
+        unknown = 0
+        for t in set(tokens):
+            if len(t) < 2:
+                continue
+            if len(t) >= 5 or (len(t) == 4 and t not in vocab):
+                words = vocab.lookup(t)
+            else:
+                words = vocab.exact(t)
+            if words:
+                groups.append((sum(len(postings[w]) for w in words), words))
+            else:
+                unknown += 1
+        candidates: set[int] = set()
+        common: list[tuple[int, tuple[str, ...]]] = []
+        for df, words in groups:
+            if df <= cap:
+                for w in words:
+                    candidates.update(postings[w])
+            else:
+                common.append((df, words))
+                for w in words:  # "Agus T": the common token together with the initial
+                    for c in initials:
+                        candidates.update(self._with_initial.get((w, c), ()))
+        if len(common) >= 2:
+            common.sort()
+            shared = self._intersect(common[0][1], common[1][1])
+            if len(shared) > cap and len(common) >= 3:
+                third = common[2][1]
+                shared = {i for i in shared if any(i in postings[w] for w in third)}
+            candidates |= shared
+        elif len(common) == 1 and not candidates and not initials and common[0][0] <= 8 * cap:
+            # Only one usable token. Either the name repeats it ("Bagus Bagus"), or the other
+            # tokens found nothing even one typo away: then a match is possible only if the name
+            # is long enough to absorb two typos in one token and stay above the threshold
+            # (4 indels over both names: 1 - 2/len >= threshold).
+            length = sum(len(t) for t in tokens) + len(tokens) - 1
+            if not unknown or length * (1.0 - self.name_threshold / 100.0) >= 2.0:
+                for w in common[0][1]:
+                    candidates.update(postings[w])
+        return candidates
+
+    def _intersect(self, words_a: tuple[str, ...], words_b: tuple[str, ...]) -> set[int]:
+        postings = self._postings
+        out: set[int] = set()
+        for a in words_a:
+            pa = postings[a]
+            for b in words_b:
+                out |= pa & postings[b]
+        return out
+
+    def _name_confidence(self, score: float) -> float:
+        thr = self.name_threshold
+        if thr >= 100:
+            return MAX_NAME_CONFIDENCE
+        frac = max(0.0, min(1.0, (score - thr) / (100.0 - thr)))
+        return MIN_NAME_CONFIDENCE + (MAX_NAME_CONFIDENCE - MIN_NAME_CONFIDENCE) * frac
+
+    def _match_name(self, author: Author) -> IdentityResult:
+        queries = self._queries(author)
+        if not queries:
+            return IdentityResult()
+        best: dict[int, tuple[float, _Query]] = {}  # entry -> (score, query)
+        mononym_hits: dict[int, _Query] = {}
+        thr = self.name_threshold
+        for q in queries:
+            if len(q.tokens) == 1:
+                for i in self._mononyms.get(q.tokens[0], ()):
+                    mononym_hits.setdefault(i, q)
+                continue
+            ids = list(self._blocked(q.tokens))
+            if not ids:
+                continue
+            query = " ".join(sorted(q.tokens))
+            choices = itemgetter(*ids)(self._sorted) if len(ids) > 1 else (self._sorted[ids[0]],)
+            for _choice, score, pos in process.extract(
+                query, choices, scorer=fuzz.ratio, score_cutoff=thr, limit=None
+            ):
+                i = ids[pos]
+                if score > best.get(i, (-1.0, q))[0]:
+                    best[i] = (score, q)
+        if not best and not mononym_hits:
+            return IdentityResult()
+
+        facts = self._bio.facts(author.bio)
+        candidates: list[Candidate] = []
+        for i, (score, q) in best.items():
+            entry = self._entries[i]
+            name_conf = self._name_confidence(score)
+            ev = [
+                IdentityEvidence(
+                    kind="name",
+                    detail=(
+                        f"name {q.shown!r} ~ roster name {entry.nama!r} (normalised "
+                        f"{' '.join(q.tokens)!r} vs {' '.join(self._tokens[i])!r}, "
+                        f"token_sort_ratio {score:.1f})"
+                    ),
+                    delta=round(name_conf, 4),
+                )
+            ]
+            ev += self._bio.evidence(facts, entry)
+            candidates.append(self._candidate(entry, self._total(ev), score, ev))
+        for i, q in mononym_hits.items():
+            if i in best:
+                continue
+            entry = self._entries[i]
+            bio_ev = self._bio.evidence(facts, entry)
+            if not any(e.kind in _STRONG_BIO for e in bio_ev):
+                continue  # a single name alone is never enough
+            ev = [
+                IdentityEvidence(
+                    kind="name",
+                    detail=(
+                        f"single-token name {q.shown!r} equals roster name {entry.nama!r} "
+                        f"(normalised {q.tokens[0]!r}; weak alone, kept because of the bio)"
+                    ),
+                    delta=MONONYM_CONFIDENCE,
+                )
+            ] + bio_ev
+            candidates.append(self._candidate(entry, self._total(ev), 100.0, ev))
+        if not candidates:
+            return IdentityResult()
+        candidates.sort(key=lambda c: (-c.confidence, -(c.name_score or 0.0), c.nip))
+        top = candidates[0].confidence
+        close = sum(1 for c in candidates if top - c.confidence <= self.ambiguity_margin + 1e-9)
+        return IdentityResult(
+            method="name", candidates=candidates[: self.max_candidates], ambiguous=close >= 2
+        )
+
+    @staticmethod
+    def _total(evidence: list[IdentityEvidence]) -> float:
+        total = sum(e.delta for e in evidence)
+        return round(max(0.0, min(MAX_NAME_BASED_CONFIDENCE, total)), 4)
+
+    @staticmethod
+    def _candidate(
+        entry: RosterEntry, confidence: float, score: float | None, evidence: list[IdentityEvidence]
+    ) -> Candidate:
+        return Candidate(
+            nip=entry.nip,
+            nama=entry.nama,
+            instansi=entry.instansi,
+            unit_kerja=entry.unit_kerja,
+            jabatan=entry.jabatan,
+            confidence=confidence,
+            name_score=None if score is None else round(score, 2),
+            evidence=evidence,
+        )
