@@ -1,0 +1,1 @@
+"""Async collection framework: source plugins, HTTP client with retries, the runner."""

@@ -1,0 +1,3 @@
+"""Shared pytest fixtures. Fixture code lives in ``tests/fakes``; it is only registered here."""
+
+from tests.fakes.mastodon_server import mastodon_server  # noqa: F401  (fixture)

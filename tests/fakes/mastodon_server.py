@@ -1,0 +1,420 @@
+"""A local fake of the Mastodon REST API, for tests (real HTTP on 127.0.0.1, no network).
+
+Endpoints (documented shapes; Status/Account JSON built from the official doc examples in
+``tests/data/mastodon``):
+
+* ``GET /api/v1/timelines/tag/:hashtag`` (404 ``Record not found`` for an unknown tag)
+* ``GET /api/v1/accounts/lookup?acct=``
+* ``GET /api/v1/accounts/:id/statuses``
+* ``GET /api/v1/statuses/:id``
+
+Pagination follows Mastodon: results newest first; ``max_id`` (exclusive upper bound),
+``since_id`` (exclusive lower bound, returns the *newest* ``limit``), ``min_id`` (the ``limit``
+statuses *immediately* newer, still returned newest first; wins over ``since_id``), ``limit``
+default 20, max 40. A non-empty page has ``Link: <...max_id=LAST>; rel="next", <...min_id=FIRST>;
+rel="prev"``; an empty page has no Link header. Every response has ``X-RateLimit-*`` headers.
+Status ids are Mastodon-like snowflakes: ``(unix_ms << 16) | sequence``.
+
+Fault injection (each for the next N matching requests, optionally only for a path prefix):
+:meth:`FakeMastodon.fail_next` (5xx), :meth:`rate_limit_next` (429 + Retry-After and/or
+``X-RateLimit-Remaining: 0`` + Reset), :meth:`exhaust_quota_next` (200 but Remaining 0),
+:meth:`slow_next`, :meth:`truncate_next` (cut body or dropped connection), :meth:`html_next`
+(HTML 200 page). :attr:`requests` logs every request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import html
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, AsyncIterator
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "mastodon"
+
+
+def load_fixture(name: str) -> Any:
+    return json.loads((DATA_DIR / name).read_text(encoding="utf-8"))
+
+
+def id_key(status_id: str) -> tuple[int, str]:
+    """Mastodon's documented id order: longer is newer, then lexical."""
+    return (len(status_id), status_id)
+
+
+def iso(dt: datetime) -> str:
+    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+
+
+@dataclass
+class LoggedRequest:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    status: int | None = None
+
+
+@dataclass
+class Fault:
+    kind: str
+    count: int
+    path_prefix: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def matches(self, path: str) -> bool:
+        return self.count > 0 and (self.path_prefix is None or path.startswith(self.path_prefix))
+
+
+class FakeMastodon:
+    """In-memory Mastodon instance. Build data with :meth:`add_account` / :meth:`add_status`."""
+
+    def __init__(self, domain: str = "kota.social") -> None:
+        self.domain = domain
+        self.statuses: dict[str, dict[str, Any]] = {}
+        self._meta: dict[str, dict[str, Any]] = {}  # id -> {"tags": set, "account_id": str}
+        self.accounts: dict[str, dict[str, Any]] = {}
+        self.requests: list[LoggedRequest] = []
+        self.faults: list[Fault] = []
+        self.require_token: str | None = None
+        self.rate_limit = 300
+        self.remaining = 300
+        self.base_url = ""
+        self._next_account_id = 100
+        self._seq = 0
+        self._t0 = datetime(2024, 2, 1, 0, 0, 0, tzinfo=timezone.utc)
+        self._tick = 0
+        self._status_template = load_fixture("Status__01.json")
+        self._account_template = load_fixture("accounts__13.json")
+        self.app = web.Application(middlewares=[self._middleware])
+        self.app.router.add_get("/api/v1/timelines/tag/{hashtag}", self._tag_timeline)
+        self.app.router.add_get("/api/v1/accounts/lookup", self._lookup)
+        self.app.router.add_get("/api/v1/accounts/{id}/statuses", self._account_statuses)
+        self.app.router.add_get("/api/v1/accounts/{id}", self._account)
+        self.app.router.add_get("/api/v1/statuses/{id}", self._status)
+
+    # ------------------------------------------------------------------ data
+
+    def add_account(
+        self,
+        username: str,
+        domain: str | None = None,
+        *,
+        display_name: str | None = None,
+        note: str = "<p>ASN di Pemkot</p>",
+    ) -> dict[str, Any]:
+        acc = copy.deepcopy(self._account_template)
+        acc["id"] = str(self._next_account_id)
+        self._next_account_id += 1
+        acc["username"] = username
+        acc["acct"] = f"{username}@{domain}" if domain else username
+        acc["display_name"] = display_name if display_name is not None else username.title()
+        acc["note"] = note
+        acc["url"] = f"https://{domain or self.domain}/@{username}"
+        acc["roles"] = []
+        acc["statuses_count"] = 0
+        self.accounts[acc["id"]] = acc
+        return acc
+
+    def _new_id(self, when: datetime) -> str:
+        self._seq = (self._seq + 1) & 0xFFFF
+        return str((int(when.timestamp() * 1000) << 16) | self._seq)
+
+    def _now(self) -> datetime:
+        self._tick += 1
+        return self._t0 + timedelta(seconds=self._tick)
+
+    def add_status(
+        self,
+        account: dict[str, Any],
+        text: str = "halo",
+        *,
+        content: str | None = None,
+        tags: tuple[str, ...] | list[str] = (),
+        in_reply_to: dict[str, Any] | str | None = None,
+        reblog_of: dict[str, Any] | None = None,
+        quote_of: dict[str, Any] | None = None,
+        quote: dict[str, Any] | None = None,
+        spoiler_text: str = "",
+        created_at: datetime | None = None,
+        status_id: str | None = None,
+        publish: bool = True,
+    ) -> dict[str, Any]:
+        """Create a status (newest so far unless ``created_at`` / ``status_id`` say otherwise).
+
+        ``publish=False`` builds it without making it visible (e.g. a deleted parent).
+        """
+        when = created_at or self._now()
+        sid = status_id or self._new_id(when)
+        st = copy.deepcopy(self._status_template)
+        acct = account["acct"]
+        host = acct.split("@", 1)[1] if "@" in acct else self.domain
+        st["id"] = sid
+        st["created_at"] = iso(when)
+        st["uri"] = f"https://{host}/users/{account['username']}/statuses/{sid}"
+        st["url"] = f"https://{host}/@{account['username']}/{sid}"
+        st["account"] = copy.deepcopy(account)
+        st["spoiler_text"] = spoiler_text
+        st["card"] = None
+        st["quote"] = None
+        st["in_reply_to_id"] = None
+        st["in_reply_to_account_id"] = None
+        st["replies_count"] = st["reblogs_count"] = st["favourites_count"] = 0
+        st["mentions"] = []
+        tag_list = [t.lstrip("#").lower() for t in tags]
+        if content is None:
+            links = " ".join(
+                f'<a href="https://{self.domain}/tags/{t}" class="mention hashtag" rel="tag">#<span>{t}</span></a>'
+                for t in tag_list
+            )
+            content = f"<p>{html.escape(text)}{' ' + links if links else ''}</p>"
+        st["content"] = content
+        st["tags"] = [{"name": t, "url": f"https://{self.domain}/tags/{t}"} for t in tag_list]
+        if in_reply_to is not None:
+            if isinstance(in_reply_to, str):
+                st["in_reply_to_id"] = in_reply_to
+                st["in_reply_to_account_id"] = None
+            else:
+                st["in_reply_to_id"] = in_reply_to["id"]
+                st["in_reply_to_account_id"] = in_reply_to["account"]["id"]
+                pa = in_reply_to["account"]
+                st["mentions"] = [
+                    {"id": pa["id"], "username": pa["username"], "url": pa["url"], "acct": pa["acct"]}
+                ]
+        if reblog_of is not None:
+            st["reblog"] = copy.deepcopy(reblog_of)
+            st["content"] = ""
+            st["url"] = None
+            st["uri"] = f"https://{host}/users/{account['username']}/statuses/{sid}/activity"
+            st["tags"] = []
+            tag_list = []
+        if quote_of is not None:
+            st["quote"] = {"state": "accepted", "quoted_status": copy.deepcopy(quote_of)}
+        if quote is not None:
+            st["quote"] = quote
+        if publish:
+            self.put_raw(st, tags=tag_list, account_id=account["id"])
+        return st
+
+    def put_raw(self, status: Any, *, tags: list[str] | tuple[str, ...] = (), account_id: str | None = None) -> None:
+        """Insert any JSON value as a status (for malformed payloads). Needs a string ``id``."""
+        sid = status["id"]
+        self.statuses[sid] = status
+        self._meta[sid] = {"tags": {t.lower() for t in tags}, "account_id": account_id}
+
+    def delete_status(self, status_id: str) -> None:
+        self.statuses.pop(status_id, None)
+        self._meta.pop(status_id, None)
+
+    # ------------------------------------------------------------------ faults
+
+    def _add_fault(self, kind: str, n: int, path_prefix: str | None, **params: Any) -> None:
+        self.faults.append(Fault(kind, n, path_prefix, params))
+
+    def fail_next(self, n: int = 1, status: int = 503, *, path_prefix: str | None = None) -> None:
+        self._add_fault("status", n, path_prefix, status=status)
+
+    def rate_limit_next(
+        self,
+        n: int = 1,
+        *,
+        retry_after: str | None = "1",
+        reset_in_s: float | None = None,
+        path_prefix: str | None = None,
+    ) -> None:
+        """429 ``Too many requests``, with ``Retry-After`` if given, and with
+        ``X-RateLimit-Remaining: 0`` + ``X-RateLimit-Reset`` (now + ``reset_in_s``) if
+        ``reset_in_s`` is given -- the latter is what real Mastodon (rack-attack) sends."""
+        self._add_fault("rate_limit", n, path_prefix, retry_after=retry_after, reset_in_s=reset_in_s)
+
+    def exhaust_quota_next(self, n: int = 1, *, reset_in_s: float = 3.0, path_prefix: str | None = None) -> None:
+        """Answer normally but with ``X-RateLimit-Remaining: 0`` and a reset ``reset_in_s`` away."""
+        self._add_fault("quota", n, path_prefix, reset_in_s=reset_in_s)
+
+    def slow_next(self, n: int = 1, *, delay_s: float = 1.0, path_prefix: str | None = None) -> None:
+        self._add_fault("slow", n, path_prefix, delay_s=delay_s)
+
+    def truncate_next(self, n: int = 1, *, mode: str = "cut", path_prefix: str | None = None) -> None:
+        """``cut``: a complete HTTP response whose JSON body is cut in half (Content-Length
+        matches the cut body); ``disconnect``: full Content-Length declared, half sent, then the
+        connection is closed."""
+        assert mode in ("cut", "disconnect")
+        self._add_fault("truncate", n, path_prefix, mode=mode)
+
+    def html_next(self, n: int = 1, *, status: int = 200, path_prefix: str | None = None) -> None:
+        self._add_fault("html", n, path_prefix, status=status)
+
+    # ------------------------------------------------------------------ http plumbing
+
+    def _rate_headers(self, remaining: int | None = None, reset_in_s: float = 300.0) -> dict[str, str]:
+        reset = datetime.now(timezone.utc) + timedelta(seconds=reset_in_s)
+        return {
+            "X-RateLimit-Limit": str(self.rate_limit),
+            "X-RateLimit-Remaining": str(self.remaining if remaining is None else remaining),
+            "X-RateLimit-Reset": reset.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        }
+
+    @web.middleware
+    async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        entry = LoggedRequest(request.method, request.path, dict(request.query), dict(request.headers))
+        self.requests.append(entry)
+        self.remaining -= 1
+        if self.remaining <= 1:  # never let the normal counter itself trigger a client wait
+            self.remaining = self.rate_limit
+        fault = next((f for f in self.faults if f.matches(request.path)), None)
+        if fault is not None:
+            fault.count -= 1
+        if self.require_token is not None and request.headers.get("Authorization") != f"Bearer {self.require_token}":
+            entry.status = 401
+            return web.json_response({"error": "The access token is invalid"}, status=401, headers=self._rate_headers())
+        kind = fault.kind if fault else None
+        p = fault.params if fault else {}
+        if kind == "status":
+            entry.status = p["status"]
+            return web.json_response(
+                {"error": "Service unavailable"}, status=p["status"], headers=self._rate_headers()
+            )
+        if kind == "rate_limit":
+            if p["reset_in_s"] is not None:
+                hdrs = self._rate_headers(remaining=0, reset_in_s=p["reset_in_s"])
+            else:
+                hdrs = self._rate_headers()
+            if p["retry_after"] is not None:
+                hdrs["Retry-After"] = p["retry_after"]
+            entry.status = 429
+            return web.json_response({"error": "Too many requests"}, status=429, headers=hdrs)
+        if kind == "html":
+            entry.status = p["status"]
+            return web.Response(
+                status=p["status"],
+                text="<!DOCTYPE html><html><body><h1>We're down for maintenance</h1></body></html>",
+                content_type="text/html",
+                headers=self._rate_headers(),
+            )
+        if kind == "slow":
+            await asyncio.sleep(p["delay_s"])
+        resp = await handler(request)
+        entry.status = resp.status
+        if kind == "quota":
+            resp.headers.update(self._rate_headers(remaining=0, reset_in_s=p["reset_in_s"]))
+        else:
+            resp.headers.update(self._rate_headers())
+        if kind == "truncate":
+            assert isinstance(resp, web.Response) and resp.body is not None
+            body = bytes(resp.body)
+            half = body[: max(1, len(body) // 2)]
+            if p["mode"] == "cut":
+                cut = web.Response(body=half, status=resp.status, content_type="application/json")
+                cut.headers.update({k: v for k, v in resp.headers.items() if k.lower().startswith(("x-", "link"))})
+                return cut
+            stream = web.StreamResponse(status=resp.status)
+            stream.content_type = "application/json"
+            stream.content_length = len(body)
+            await stream.prepare(request)
+            await stream.write(half)
+            assert request.transport is not None
+            request.transport.close()
+            return stream
+        return resp
+
+    def _json(self, data: Any, status: int = 200, links: str | None = None) -> web.Response:
+        resp = web.Response(
+            text=json.dumps(data, ensure_ascii=False), status=status, content_type="application/json"
+        )
+        if links:
+            resp.headers["Link"] = links
+        return resp
+
+    def _not_found(self) -> web.Response:
+        return self._json({"error": "Record not found"}, status=404)
+
+    def _paginate(self, request: web.Request, ids: list[str]) -> web.Response:
+        q = request.query
+        try:
+            limit = int(q.get("limit", "20"))
+        except ValueError:
+            limit = 20
+        limit = max(1, min(40, limit))
+        max_id, since_id, min_id = q.get("max_id"), q.get("since_id"), q.get("min_id")
+        sel = sorted(ids, key=id_key, reverse=True)
+        if max_id:
+            sel = [i for i in sel if id_key(i) < id_key(max_id)]
+        if min_id:
+            sel = [i for i in sel if id_key(i) > id_key(min_id)]
+            sel = list(reversed(list(reversed(sel))[:limit]))  # the `limit` oldest above min_id
+        else:
+            if since_id:
+                sel = [i for i in sel if id_key(i) > id_key(since_id)]
+            sel = sel[:limit]
+        items = [self.statuses[i] for i in sel]
+        links = None
+        if sel:
+            base = f"{self.base_url}{request.path}"
+            links = (
+                f'<{base}?limit={limit}&max_id={sel[-1]}>; rel="next", '
+                f'<{base}?limit={limit}&min_id={sel[0]}>; rel="prev"'
+            )
+        return self._json(items, links=links)
+
+    # ------------------------------------------------------------------ handlers
+
+    async def _tag_timeline(self, request: web.Request) -> web.Response:
+        tag = request.match_info["hashtag"].lower()
+        if not any(tag in m["tags"] for m in self._meta.values()):
+            return self._not_found()
+        ids = [sid for sid, m in self._meta.items() if tag in m["tags"]]
+        return self._paginate(request, ids)
+
+    async def _account_statuses(self, request: web.Request) -> web.Response:
+        aid = request.match_info["id"]
+        if aid not in self.accounts:
+            return self._not_found()
+        ids = [sid for sid, m in self._meta.items() if m["account_id"] == aid]
+        return self._paginate(request, ids)
+
+    async def _lookup(self, request: web.Request) -> web.Response:
+        acct = (request.query.get("acct") or "").lstrip("@").lower()
+        if acct.endswith("@" + self.domain):
+            acct = acct[: -len(self.domain) - 1]
+        for acc in self.accounts.values():
+            if acc["acct"].lower() == acct:
+                return self._json(acc)
+        return self._not_found()
+
+    async def _account(self, request: web.Request) -> web.Response:
+        acc = self.accounts.get(request.match_info["id"])
+        return self._json(acc) if acc else self._not_found()
+
+    async def _status(self, request: web.Request) -> web.Response:
+        st = self.statuses.get(request.match_info["id"])
+        return self._json(st) if st is not None else self._not_found()
+
+    # ------------------------------------------------------------------ helpers for assertions
+
+    def paths(self, prefix: str = "") -> list[str]:
+        return [r.path for r in self.requests if r.path.startswith(prefix)]
+
+
+async def start_fake_mastodon(fake: FakeMastodon | None = None) -> tuple[FakeMastodon, TestServer]:
+    fake = fake or FakeMastodon()
+    server = TestServer(fake.app, host="127.0.0.1", port=0)
+    await server.start_server(shutdown_timeout=0.5)
+    fake.base_url = str(server.make_url("")).rstrip("/")
+    return fake, server
+
+
+@pytest.fixture
+async def mastodon_server() -> AsyncIterator[FakeMastodon]:
+    """A running :class:`FakeMastodon` on 127.0.0.1 (random port); ``.base_url`` to reach it."""
+    fake, server = await start_fake_mastodon()
+    try:
+        yield fake
+    finally:
+        await server.close()

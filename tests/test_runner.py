@@ -1,0 +1,121 @@
+"""Collector runner: concurrency, containment of a failing source, exactly-once across crashes."""
+
+import asyncio
+
+import pytest
+
+from monitor.collect.base import Batch, Source
+from monitor.collect.runner import run_once
+from monitor.pipeline import Pipeline
+from monitor.sources.jsonl import JsonlOptions, JsonlSource
+from monitor.store import Store
+from tests.helpers import make_post, post_line
+
+
+class NoHits:
+    def evaluate(self, post):
+        return None
+
+
+class Exploding(Source):
+    """Test source that yields one batch and then fails."""
+
+    type_name = "exploding"
+
+    async def fetch(self, cursor):
+        yield Batch(posts=[make_post("boom-1", platform="mastodon")], cursor={"n": 1})
+        raise ConnectionResetError("peer reset")
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = Store(tmp_path / "r.duckdb")
+    yield s
+    s.close()
+
+
+def write_lines(path, n, start=0):
+    with path.open("a", encoding="utf-8") as fh:
+        for i in range(start, start + n):
+            fh.write(post_line(str(i), f"teks {i}") + "\n")
+
+
+async def test_failing_source_is_contained(tmp_path, store):
+    f = tmp_path / "a.jsonl"
+    write_lines(f, 20)
+    pipe = Pipeline(store, NoHits())
+    reports = await run_once(
+        [JsonlSource("files", JsonlOptions(path=f, batch_size=7)), Exploding("bad", None)],
+        pipe.process, store.get_cursor, queue_size=2,
+    )
+    assert reports["files"].error is None and reports["files"].result.new == 20
+    assert reports["bad"].error == "ConnectionResetError: peer reset"
+    assert reports["bad"].result.new == 1  # what came before the failure is committed
+    assert store.get_cursor("bad") == {"n": 1}
+    assert store.count("posts") == 21
+
+
+async def test_crash_between_batch_and_cursor_loses_and_duplicates_nothing(tmp_path):
+    """The process dies while committing the 3rd batch; a restart resumes from the 2nd cursor."""
+    f = tmp_path / "a.jsonl"
+    write_lines(f, 50)
+    path = tmp_path / "c.duckdb"
+
+    class DiesOnThirdCursor(Store):
+        saves = 0
+
+        def _write_cursor(self, source, cursor, now):
+            DiesOnThirdCursor.saves += 1
+            if DiesOnThirdCursor.saves == 3:
+                raise SystemError("killed")
+            super()._write_cursor(source, cursor, now)
+
+    s = DiesOnThirdCursor(path)
+    pipe = Pipeline(s, NoHits())
+    with pytest.raises(SystemError):
+        await run_once([JsonlSource("files", JsonlOptions(path=f, batch_size=10))], pipe.process, s.get_cursor)
+    assert s.count("posts") == 20  # two committed batches; the third rolled back with its cursor
+    s.close()
+
+    with Store(path) as s2:
+        pipe2 = Pipeline(s2, NoHits())
+        reports = await run_once([JsonlSource("files", JsonlOptions(path=f, batch_size=10))], pipe2.process, s2.get_cursor)
+        assert reports["files"].result.new == 30 and reports["files"].result.duplicate == 0
+        ids = [r[0] for r in s2.con.execute("SELECT post_id FROM posts").fetchall()]
+        assert sorted(ids, key=int) == [str(i) for i in range(50)]
+        # and a third run finds nothing new
+        again = await run_once([JsonlSource("files", JsonlOptions(path=f, batch_size=10))], pipe2.process, s2.get_cursor)
+        assert again["files"].result.new == 0
+
+
+async def test_reingest_is_idempotent_and_revisions_are_kept(tmp_path, store):
+    f = tmp_path / "a.jsonl"
+    write_lines(f, 5)
+    pipe = Pipeline(store, NoHits())
+    src = lambda: JsonlSource("ingest", JsonlOptions(path=f))  # noqa: E731
+    first = await run_once([src()], lambda n, b: pipe.process(n, b, save_cursor=False), lambda n: None)
+    second = await run_once([src()], lambda n, b: pipe.process(n, b, save_cursor=False), lambda n: None)
+    assert first["ingest"].result.new == 5
+    assert second["ingest"].result.new == 0 and second["ingest"].result.duplicate == 5
+    # the same post id with a different payload: kept as a revision, the original untouched
+    g = tmp_path / "b.jsonl"
+    g.write_text(post_line("1", "teks DIUBAH") + "\n", encoding="utf-8")
+    third = await run_once([JsonlSource("ingest", JsonlOptions(path=g))],
+                           lambda n, b: pipe.process(n, b, save_cursor=False), lambda n: None)
+    assert third["ingest"].result.revised == 1
+    assert store.post("x", "1")["text"] == "teks 1"
+    assert store.count("post_revisions") == 1
+
+
+async def test_queue_applies_back_pressure(tmp_path, store):
+    f = tmp_path / "a.jsonl"
+    write_lines(f, 100)
+    seen_sizes = []
+
+    def slow_process(name, batch):
+        seen_sizes.append(len(batch.posts))
+        return Pipeline(store, NoHits()).process(name, batch)
+
+    reports = await run_once([JsonlSource("files", JsonlOptions(path=f, batch_size=10))], slow_process,
+                             store.get_cursor, queue_size=1)
+    assert reports["files"].batches == 10 and sum(seen_sizes) == 100
