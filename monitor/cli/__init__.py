@@ -1,0 +1,61 @@
+"""Command-line interface (``monitor`` / ``python -m monitor``).
+
+Global options ``--config``, ``--db`` and ``--lang`` are accepted before the command and on
+every command. Messages are in Bahasa Indonesia by default (``--lang en`` or ``[office]
+language``).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from monitor.cli.common import common_options, fail
+from monitor.config import ConfigError
+from monitor.rules import RuleSetError
+from monitor.store import StoreError, StoreLockedError
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@common_options
+@click.option("-v", "--verbose", is_flag=True, help="Log progress to stderr.")
+@click.pass_context
+def cli(ctx: click.Context, verbose: bool) -> None:
+    """Pemantau netralitas ASN di media sosial / ASN social-media neutrality monitor."""
+    ctx.ensure_object(dict)
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def _register() -> None:
+    from monitor.cli import demo, hits, ingest, roster, rules
+
+    cli.add_command(roster.roster)
+    cli.add_command(rules.rules)
+    cli.add_command(ingest.ingest)
+    cli.add_command(ingest.collect)
+    cli.add_command(hits.hits)
+    cli.add_command(hits.review)
+    cli.add_command(demo.demo)
+
+
+_register()
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        cli.main(args=argv, prog_name="monitor", standalone_mode=False)
+    except click.exceptions.Abort:
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except (ConfigError, StoreLockedError, StoreError, RuleSetError) as exc:
+        fail(exc)

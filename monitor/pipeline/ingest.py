@@ -1,0 +1,58 @@
+"""Process collected batches: de-duplicate, evaluate new posts, commit everything atomically."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+
+from monitor.collect.base import Batch
+from monitor.models import Post
+from monitor.pipeline.evaluate import Evaluator
+from monitor.store import BatchResult, Store
+from monitor.store.duck import canonical_payload, sha256_text
+
+log = logging.getLogger(__name__)
+
+
+class Pipeline:
+    """Single writer: every batch from every source goes through :meth:`process`."""
+
+    def __init__(self, store: Store, evaluator: Evaluator) -> None:
+        self.store = store
+        self.evaluator = evaluator
+
+    def process(self, source: str, batch: Batch, *, save_cursor: bool = True) -> BatchResult:
+        new: list[Post] = []
+        revisions: list[Post] = []
+        duplicates = 0
+        by_platform: dict[str, list[Post]] = defaultdict(list)
+        for p in batch.posts:
+            by_platform[p.platform].append(p)
+        for platform, posts in by_platform.items():
+            known = self.store.known_payloads(platform, (p.post_id for p in posts))
+            seen_in_batch: dict[str, str] = {}
+            for p in posts:
+                sha = sha256_text(canonical_payload(p))
+                prev = known.get(p.post_id) or seen_in_batch.get(p.post_id)
+                if prev is None:
+                    new.append(p)
+                    seen_in_batch[p.post_id] = sha
+                elif prev == sha:
+                    duplicates += 1
+                else:
+                    revisions.append(p)
+        hits = []
+        for p in new:
+            hit = self.evaluator.evaluate(p)
+            if hit is not None:
+                hits.append(hit)
+        quarantined = [(r.payload, r.reason) for r in batch.rejected]
+        return self.store.commit_batch(
+            source=source,
+            posts=new,
+            revisions=revisions,
+            hits=hits,
+            quarantined=quarantined,
+            cursor=batch.cursor if save_cursor else None,
+            duplicates=duplicates,
+        )

@@ -1,0 +1,481 @@
+"""The DuckDB store: posts (evidence, never rewritten), roster, hits, cursors, quarantine, audit.
+
+One process owns the file read-write (DuckDB's rule). Writes of one collected batch (its posts,
+revisions, quarantined items, hits and the source cursor) happen in ONE transaction, so a crash
+leaves either all of a batch or none of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import duckdb
+import pyarrow as pa
+
+from monitor.models import Post, RosterEntry
+from monitor.models.hit import Hit
+from monitor.store.errors import StoreError, parse_lock_error
+from monitor.store.schema import LATEST, MIGRATIONS
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def canonical_payload(post: Post) -> str:
+    """The evidence text stored for a post: the adapter's raw payload, else the post's own JSON."""
+    if post.raw is not None:
+        return post.raw
+    return post.model_dump_json(exclude={"raw"})
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _dumps(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, sort_keys=True, default=str)
+
+
+@dataclass
+class BatchResult:
+    new: int = 0
+    duplicate: int = 0
+    revised: int = 0
+    quarantined: int = 0
+    hits: int = 0
+
+    def add(self, other: "BatchResult") -> None:
+        for f in ("new", "duplicate", "revised", "quarantined", "hits"):
+            setattr(self, f, getattr(self, f) + getattr(other, f))
+
+
+_POST_SCHEMA = pa.schema(
+    [
+        ("platform", pa.string()),
+        ("post_id", pa.string()),
+        ("url", pa.string()),
+        ("created_at", pa.timestamp("us", tz="UTC")),
+        ("collected_at", pa.timestamp("us", tz="UTC")),
+        ("source", pa.string()),
+        ("kind", pa.string()),
+        ("author_id", pa.string()),
+        ("author_handle", pa.string()),
+        ("author_name", pa.string()),
+        ("author_bio", pa.string()),
+        ("author_url", pa.string()),
+        ("text", pa.string()),
+        ("parent_post_id", pa.string()),
+        ("parent_url", pa.string()),
+        ("parent_text", pa.string()),
+        ("parent_author", pa.string()),
+        ("raw", pa.string()),
+        ("raw_sha256", pa.string()),
+    ]
+)
+
+
+class Store:
+    """Owner of the DuckDB file. Use as a context manager or call :meth:`close`."""
+
+    def __init__(self, path: Path | str, *, read_only: bool = False) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.con = duckdb.connect(self.path, read_only=read_only)
+        except duckdb.IOException as exc:
+            locked = parse_lock_error(self.path, str(exc))
+            if locked:
+                raise locked from exc
+            raise StoreError(f"cannot open database {self.path}: {exc}") from exc
+        self.con.execute("SET TimeZone = 'UTC'")
+        if not read_only:
+            self.migrate()
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def schema_version(self) -> int:
+        self.con.execute(
+            "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, "
+            "description VARCHAR, applied_at TIMESTAMPTZ)"
+        )
+        row = self.con.execute("SELECT max(version) FROM schema_version").fetchone()
+        return int(row[0] or 0)
+
+    def migrate(self) -> None:
+        current = self.schema_version()
+        if current > LATEST:
+            raise StoreError(
+                f"database {self.path} has schema version {current}, newer than this program ({LATEST})"
+            )
+        for version, description, sql in MIGRATIONS:
+            if version <= current:
+                continue
+            self.con.begin()
+            try:
+                self.con.execute(sql)
+                self.con.execute(
+                    "INSERT INTO schema_version VALUES (?, ?, ?)", [version, description, _now()]
+                )
+                self.con.commit()
+            except Exception:
+                self.con.rollback()
+                raise
+
+    # -- audit -----------------------------------------------------------------------------
+    def audit(self, actor: str, action: str, obj: str | None, detail: dict | None = None) -> None:
+        self.con.execute(
+            "INSERT INTO audit_log VALUES (nextval('audit_seq'), ?, ?, ?, ?, ?)",
+            [_now(), actor, action, obj, _dumps(detail or {})],
+        )
+
+    def audit_entries(self, obj: str | None = None) -> list[dict]:
+        sql = "SELECT id, at_utc, actor, action, object, detail FROM audit_log"
+        params: list[Any] = []
+        if obj is not None:
+            sql += " WHERE object = ?"
+            params.append(obj)
+        return self._dicts(sql + " ORDER BY id", params)
+
+    # -- roster ----------------------------------------------------------------------------
+    def replace_roster(
+        self, entries: Sequence[RosterEntry], *, file: str, file_sha256: str, skipped: int, actor: str
+    ) -> int:
+        """Atomically replace the roster and declared accounts. The old roster stays on failure."""
+        self.con.begin()
+        try:
+            import_id = self.con.execute("SELECT nextval('roster_import_seq')").fetchone()[0]
+            self.con.execute("DELETE FROM accounts")
+            self.con.execute("DELETE FROM roster")
+            roster_tbl = pa.table(
+                {
+                    "nip": [e.nip for e in entries],
+                    "nama": [e.nama for e in entries],
+                    "jabatan": [e.jabatan for e in entries],
+                    "unit_kerja": [e.unit_kerja for e in entries],
+                    "instansi": [e.instansi for e in entries],
+                    "atasan_nip": [e.atasan_nip for e in entries],
+                    "email": [e.email for e in entries],
+                    "telegram": [e.telegram for e in entries],
+                    "import_id": pa.array([import_id] * len(entries), pa.int32()),
+                }
+            )
+            self.con.register("_roster_in", roster_tbl)
+            self.con.execute("INSERT INTO roster SELECT * FROM _roster_in")
+            self.con.unregister("_roster_in")
+            acc = [(a.platform, a.value, e.nip) for e in entries for a in e.akun]
+            acc_tbl = pa.table(
+                {
+                    "platform": [a[0] for a in acc],
+                    "value": [a[1] for a in acc],
+                    "nip": [a[2] for a in acc],
+                },
+                schema=pa.schema([("platform", pa.string()), ("value", pa.string()), ("nip", pa.string())]),
+            )
+            self.con.register("_acc_in", acc_tbl)
+            self.con.execute("INSERT INTO accounts SELECT * FROM _acc_in")
+            self.con.unregister("_acc_in")
+            self.con.execute(
+                "INSERT INTO roster_imports VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [import_id, _now(), file, file_sha256, len(entries), skipped, actor],
+            )
+            self.audit(actor, "roster.import", file, {"rows": len(entries), "skipped": skipped, "sha256": file_sha256})
+            self.con.commit()
+        except Exception:
+            self.con.rollback()
+            raise
+        return int(import_id)
+
+    def roster_entries(self) -> list[RosterEntry]:
+        rows = self._dicts("SELECT * FROM roster ORDER BY nip")
+        accounts: dict[str, list[dict]] = {}
+        for a in self._dicts("SELECT platform, value, nip FROM accounts ORDER BY platform, value"):
+            accounts.setdefault(a["nip"], []).append({"platform": a["platform"], "value": a["value"]})
+        out = []
+        for r in rows:
+            r.pop("import_id", None)
+            out.append(RosterEntry.model_validate({**r, "akun": accounts.get(r["nip"], [])}))
+        return out
+
+    def roster_version(self) -> int:
+        row = self.con.execute("SELECT max(import_id) FROM roster_imports").fetchone()
+        return int(row[0] or 0)
+
+    def roster_count(self) -> int:
+        return int(self.con.execute("SELECT count(*) FROM roster").fetchone()[0])
+
+    # -- rule sets -------------------------------------------------------------------------
+    def record_ruleset(self, version: str, files: list[str], rules: list[dict]) -> None:
+        self.con.execute(
+            "INSERT INTO rulesets VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            [version, _now(), _dumps(files), _dumps(rules)],
+        )
+
+    # -- ingestion -------------------------------------------------------------------------
+    def get_cursor(self, source: str) -> dict | None:
+        row = self.con.execute("SELECT cursor FROM cursors WHERE source = ?", [source]).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def known_payloads(self, platform: str, post_ids: Iterable[str]) -> dict[str, str]:
+        """``post_id -> raw_sha256`` of the given posts already stored."""
+        ids = list(set(post_ids))
+        if not ids:
+            return {}
+        tbl = pa.table({"post_id": pa.array(ids, pa.string())})
+        self.con.register("_ids", tbl)
+        try:
+            rows = self.con.execute(
+                "SELECT p.post_id, p.raw_sha256 FROM posts p JOIN _ids USING (post_id) WHERE p.platform = ?",
+                [platform],
+            ).fetchall()
+        finally:
+            self.con.unregister("_ids")
+        return {r[0]: r[1] for r in rows}
+
+    def commit_batch(
+        self,
+        *,
+        source: str,
+        posts: Sequence[Post],
+        revisions: Sequence[Post] = (),
+        hits: Sequence[Hit] = (),
+        quarantined: Sequence[tuple[str, str]] = (),
+        cursor: dict | None = None,
+        duplicates: int = 0,
+    ) -> BatchResult:
+        """Write one batch atomically: new posts, revisions, hits, quarantine, then the cursor.
+
+        ``posts`` must already be filtered to posts not yet stored (see :meth:`known_payloads`);
+        the insert still ignores conflicts so a mistake cannot overwrite evidence.
+        """
+        now = _now()
+        self.con.begin()
+        try:
+            if posts:
+                self._insert_posts(posts, source, now)
+            for p in revisions:
+                raw = canonical_payload(p)
+                self.con.execute(
+                    "INSERT INTO post_revisions VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                    [p.platform, p.post_id, now, source, raw, sha256_text(raw)],
+                )
+            for payload, reason in quarantined:
+                self.con.execute(
+                    "INSERT INTO quarantine VALUES (nextval('quarantine_seq'), ?, ?, ?, ?, ?)",
+                    [now, source, reason, payload, sha256_text(payload)],
+                )
+            if hits:
+                self._insert_hits(hits, now)
+            if cursor is not None:
+                self._write_cursor(source, cursor, now)
+            self.con.commit()
+        except Exception:
+            self.con.rollback()
+            raise
+        return BatchResult(
+            new=len(posts), duplicate=duplicates, revised=len(revisions), quarantined=len(quarantined), hits=len(hits)
+        )
+
+    def _write_cursor(self, source: str, cursor: dict, now: datetime) -> None:
+        self.con.execute(
+            "INSERT INTO cursors VALUES (?, ?, ?) ON CONFLICT (source) DO UPDATE SET "
+            "cursor = excluded.cursor, updated_at = excluded.updated_at",
+            [source, _dumps(cursor), now],
+        )
+
+    def _insert_posts(self, posts: Sequence[Post], source: str, now: datetime) -> None:
+        raws = [canonical_payload(p) for p in posts]
+        cols: dict[str, list] = {f.name: [] for f in _POST_SCHEMA}
+        for p, raw in zip(posts, raws):
+            a, par = p.author, p.parent
+            cols["platform"].append(p.platform)
+            cols["post_id"].append(p.post_id)
+            cols["url"].append(p.url)
+            cols["created_at"].append(p.created_at.astimezone(timezone.utc))
+            cols["collected_at"].append(now)
+            cols["source"].append(source)
+            cols["kind"].append(p.kind)
+            cols["author_id"].append(a.id)
+            cols["author_handle"].append(a.handle)
+            cols["author_name"].append(a.name)
+            cols["author_bio"].append(a.bio)
+            cols["author_url"].append(a.url)
+            cols["text"].append(p.text)
+            cols["parent_post_id"].append(par.post_id if par else None)
+            cols["parent_url"].append(par.url if par else None)
+            cols["parent_text"].append(par.text if par else None)
+            cols["parent_author"].append(
+                par.author.model_dump_json() if par and par.author else None
+            )
+            cols["raw"].append(raw)
+            cols["raw_sha256"].append(sha256_text(raw))
+        tbl = pa.table(cols, schema=_POST_SCHEMA)
+        self.con.register("_posts_in", tbl)
+        try:
+            self.con.execute(
+                "INSERT INTO posts SELECT * FROM _posts_in ON CONFLICT DO NOTHING"
+            )
+        finally:
+            self.con.unregister("_posts_in")
+
+    def _insert_hits(self, hits: Sequence[Hit], now: datetime) -> None:
+        rows = []
+        for h in hits:
+            rows.append(
+                {
+                    "hit_id": h.hit_id,
+                    "platform": h.platform,
+                    "post_id": h.post_id,
+                    "post_created_at": h.post_created_at.astimezone(timezone.utc),
+                    "detected_at": now,
+                    "nip": h.nip,
+                    "candidates": _dumps([c.model_dump() for c in h.identity.candidates]),
+                    "identity_method": h.identity.method,
+                    "ambiguous": h.identity.ambiguous,
+                    "behaviour": h.behaviour,
+                    "score": h.score,
+                    "identity_score": h.identity_score,
+                    "content_score": h.content_score,
+                    "rules": _dumps([r.model_dump() for r in h.rules]),
+                    "terms": _dumps(sorted({t for r in h.rules if r.category == "partisan" for t in r.terms})),
+                    "targets": _dumps(sorted({r.target for r in h.rules if r.target and r.category == "partisan"})),
+                    "steps": _dumps([s.model_dump() for s in h.steps]),
+                    "explanation": h.explanation,
+                    "ruleset_version": h.ruleset_version,
+                    "status": h.status,
+                }
+            )
+        tbl = pa.Table.from_pylist(rows)
+        self.con.register("_hits_in", tbl)
+        try:
+            self.con.execute(
+                "INSERT INTO hits (hit_id, platform, post_id, post_created_at, detected_at, nip, candidates, "
+                "identity_method, ambiguous, behaviour, score, identity_score, content_score, rules, terms, "
+                "targets, steps, explanation, ruleset_version, status) "
+                "SELECT hit_id, platform, post_id, post_created_at, detected_at, nip, candidates, "
+                "identity_method, ambiguous, behaviour, score, identity_score, content_score, rules, terms, "
+                "targets, steps, explanation, ruleset_version, status FROM _hits_in ON CONFLICT DO NOTHING"
+            )
+        finally:
+            self.con.unregister("_hits_in")
+
+    # -- hits ------------------------------------------------------------------------------
+    _HIT_SELECT = """
+        SELECT h.hit_id, h.platform, h.post_id, p.url, h.post_created_at AS created_at, h.detected_at,
+               coalesce(h.confirmed_nip, h.nip) AS nip, r.nama, r.jabatan, r.instansi, r.unit_kerja,
+               r.atasan_nip, h.behaviour, h.score, h.identity_score, h.content_score, h.identity_method,
+               h.ambiguous, h.rules, h.terms, h.targets, h.candidates, h.steps, h.explanation,
+               h.ruleset_version, h.status, h.reviewer, h.review_reason, h.reviewed_at,
+               p.author_handle, p.author_name, p.kind, p.text, p.parent_text, p.parent_url, p.raw_sha256
+        FROM hits h
+        JOIN posts p USING (platform, post_id)
+        LEFT JOIN roster r ON r.nip = coalesce(h.confirmed_nip, h.nip)
+    """
+
+    def list_hits(
+        self,
+        *,
+        start: datetime,
+        end: datetime,
+        min_score: float = 0.0,
+        statuses: Sequence[str] | None = None,
+        by: str = "created",
+    ) -> list[dict]:
+        """Hits whose post was created (``by='created'``) or detected in ``[start, end)``."""
+        col = "h.post_created_at" if by == "created" else "h.detected_at"
+        sql = self._HIT_SELECT + f" WHERE {col} >= ? AND {col} < ? AND h.score >= ?"
+        params: list[Any] = [start, end, min_score]
+        if statuses:
+            sql += " AND h.status IN (" + ",".join("?" * len(statuses)) + ")"
+            params.extend(statuses)
+        sql += " ORDER BY h.score DESC, h.post_created_at, h.hit_id"
+        return [self._decode_hit(r) for r in self._dicts(sql, params)]
+
+    def get_hit(self, hit_id: str) -> dict | None:
+        rows = self._dicts(self._HIT_SELECT + " WHERE h.hit_id = ?", [hit_id])
+        return self._decode_hit(rows[0]) if rows else None
+
+    @staticmethod
+    def _decode_hit(row: dict) -> dict:
+        for k in ("rules", "terms", "targets", "candidates", "steps"):
+            if isinstance(row.get(k), str):
+                row[k] = json.loads(row[k])
+        return row
+
+    def review_hit(self, hit_id: str, *, status: str, reason: str, actor: str, nip: str | None = None) -> dict:
+        """Record a watcher's decision; the previous state goes into the audit log."""
+        before = self.get_hit(hit_id)
+        if before is None:
+            raise StoreError(f"hit {hit_id} not found")
+        self.con.begin()
+        try:
+            self.con.execute(
+                "UPDATE hits SET status = ?, reviewer = ?, review_reason = ?, reviewed_at = ?, "
+                "confirmed_nip = ? WHERE hit_id = ?",
+                [status, actor, reason, _now(), nip, hit_id],
+            )
+            self.audit(
+                actor,
+                f"hit.{status}",
+                hit_id,
+                {"reason": reason, "nip": nip, "previous_status": before["status"]},
+            )
+            self.con.commit()
+        except Exception:
+            self.con.rollback()
+            raise
+        return self.get_hit(hit_id)  # type: ignore[return-value]
+
+    # -- metadata --------------------------------------------------------------------------
+    def set_meta(self, key: str, value: str) -> None:
+        self.con.execute(
+            "INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [key, value]
+        )
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.con.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+        return row[0] if row else None
+
+    def status_counts(self, *, start: datetime, end: datetime, by: str = "created") -> dict[str, int]:
+        col = "post_created_at" if by == "created" else "detected_at"
+        rows = self.con.execute(
+            f"SELECT status, count(*) FROM hits WHERE {col} >= ? AND {col} < ? GROUP BY status", [start, end]
+        ).fetchall()
+        out = {"baru": 0, "dikonfirmasi": 0, "ditolak": 0}
+        out.update({r[0]: int(r[1]) for r in rows})
+        return out
+
+    def latest_post_time(self) -> datetime | None:
+        return self.con.execute("SELECT max(created_at) FROM posts").fetchone()[0]
+
+    # -- misc ------------------------------------------------------------------------------
+    def count(self, table: str) -> int:
+        if table not in {"posts", "hits", "roster", "accounts", "quarantine", "post_revisions", "audit_log", "cursors"}:
+            raise ValueError(table)
+        return int(self.con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+
+    def quarantined(self) -> list[dict]:
+        return self._dicts("SELECT * FROM quarantine ORDER BY id")
+
+    def post(self, platform: str, post_id: str) -> dict | None:
+        rows = self._dicts("SELECT * FROM posts WHERE platform = ? AND post_id = ?", [platform, post_id])
+        return rows[0] if rows else None
+
+    def _dicts(self, sql: str, params: Sequence[Any] | None = None) -> list[dict]:
+        cur = self.con.execute(sql, params or [])
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row)) for row in cur.fetchall()]

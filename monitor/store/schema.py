@@ -1,0 +1,134 @@
+"""Versioned schema migrations. Append new migrations; never edit an applied one."""
+
+from __future__ import annotations
+
+MIGRATIONS: list[tuple[int, str, str]] = [
+    (
+        1,
+        "initial schema",
+        """
+        CREATE TABLE posts (
+            platform        VARCHAR NOT NULL,
+            post_id         VARCHAR NOT NULL,
+            url             VARCHAR,
+            created_at      TIMESTAMPTZ NOT NULL,
+            collected_at    TIMESTAMPTZ NOT NULL,
+            source          VARCHAR NOT NULL,
+            kind            VARCHAR NOT NULL,
+            author_id       VARCHAR,
+            author_handle   VARCHAR,
+            author_name     VARCHAR,
+            author_bio      VARCHAR,
+            author_url      VARCHAR,
+            text            VARCHAR NOT NULL,
+            parent_post_id  VARCHAR,
+            parent_url      VARCHAR,
+            parent_text     VARCHAR,
+            parent_author   JSON,
+            raw             VARCHAR NOT NULL,
+            raw_sha256      VARCHAR NOT NULL,
+            PRIMARY KEY (platform, post_id)
+        );
+        -- A post seen again with a different payload (edited upstream): the first capture stays
+        -- untouched in posts, every later version is kept here.
+        CREATE TABLE post_revisions (
+            platform    VARCHAR NOT NULL,
+            post_id     VARCHAR NOT NULL,
+            seen_at     TIMESTAMPTZ NOT NULL,
+            source      VARCHAR NOT NULL,
+            raw         VARCHAR NOT NULL,
+            raw_sha256  VARCHAR NOT NULL,
+            PRIMARY KEY (platform, post_id, raw_sha256)
+        );
+        CREATE TABLE roster (
+            nip         VARCHAR PRIMARY KEY,
+            nama        VARCHAR NOT NULL,
+            jabatan     VARCHAR,
+            unit_kerja  VARCHAR,
+            instansi    VARCHAR,
+            atasan_nip  VARCHAR,
+            email       VARCHAR,
+            telegram    VARCHAR,
+            import_id   INTEGER NOT NULL
+        );
+        CREATE TABLE accounts (
+            platform    VARCHAR NOT NULL,
+            value       VARCHAR NOT NULL,
+            nip         VARCHAR NOT NULL,
+            PRIMARY KEY (platform, value)
+        );
+        CREATE SEQUENCE roster_import_seq START 1;
+        CREATE TABLE roster_imports (
+            import_id   INTEGER PRIMARY KEY,
+            imported_at TIMESTAMPTZ NOT NULL,
+            file        VARCHAR NOT NULL,
+            file_sha256 VARCHAR NOT NULL,
+            rows        INTEGER NOT NULL,
+            skipped     INTEGER NOT NULL,
+            actor       VARCHAR NOT NULL
+        );
+        CREATE TABLE hits (
+            hit_id          VARCHAR PRIMARY KEY,
+            platform        VARCHAR NOT NULL,
+            post_id         VARCHAR NOT NULL,
+            post_created_at TIMESTAMPTZ NOT NULL,
+            detected_at     TIMESTAMPTZ NOT NULL,
+            nip             VARCHAR,
+            candidates      JSON NOT NULL,
+            identity_method VARCHAR NOT NULL,
+            ambiguous       BOOLEAN NOT NULL,
+            behaviour       VARCHAR NOT NULL,
+            score           DOUBLE NOT NULL,
+            identity_score  DOUBLE NOT NULL,
+            content_score   DOUBLE NOT NULL,
+            rules           JSON NOT NULL,
+            terms           JSON NOT NULL,
+            targets         JSON NOT NULL,
+            steps           JSON NOT NULL,
+            explanation     VARCHAR NOT NULL,
+            ruleset_version VARCHAR NOT NULL,
+            status          VARCHAR NOT NULL DEFAULT 'baru',
+            reviewer        VARCHAR,
+            review_reason   VARCHAR,
+            reviewed_at     TIMESTAMPTZ,
+            confirmed_nip   VARCHAR
+        );
+        CREATE TABLE cursors (
+            source      VARCHAR PRIMARY KEY,
+            cursor      JSON NOT NULL,
+            updated_at  TIMESTAMPTZ NOT NULL
+        );
+        CREATE SEQUENCE quarantine_seq START 1;
+        CREATE TABLE quarantine (
+            id              BIGINT PRIMARY KEY,
+            received_at     TIMESTAMPTZ NOT NULL,
+            source          VARCHAR NOT NULL,
+            reason          VARCHAR NOT NULL,
+            payload         VARCHAR NOT NULL,
+            payload_sha256  VARCHAR NOT NULL
+        );
+        CREATE SEQUENCE audit_seq START 1;
+        CREATE TABLE audit_log (
+            id      BIGINT PRIMARY KEY,
+            at_utc  TIMESTAMPTZ NOT NULL,
+            actor   VARCHAR NOT NULL,
+            action  VARCHAR NOT NULL,
+            object  VARCHAR,
+            detail  JSON
+        );
+        CREATE TABLE rulesets (
+            version     VARCHAR PRIMARY KEY,
+            first_used  TIMESTAMPTZ NOT NULL,
+            files       JSON NOT NULL,
+            rules       JSON NOT NULL
+        );
+        CREATE TABLE meta (
+            key     VARCHAR PRIMARY KEY,
+            value   VARCHAR NOT NULL
+        );
+        CREATE INDEX hits_created_idx ON hits (post_created_at);
+        """,
+    ),
+]
+
+LATEST = MIGRATIONS[-1][0]
