@@ -74,7 +74,7 @@ def render(s: dict) -> str:
         "",
         "- `nip`: 18 digits = birth date YYYYMMDD (1965-2000) + appointment YYYYMM (at least 20 years after birth, "
         "at most 2023) + gender (1 male, 2 female) + sequence 001-999; unique.",
-        "- `nama`: the name as printed, with titles in varied forms and orders (`Drs. H. ...,  M.Si.`, `Hj. ...`, "
+        "- `nama`: the name as printed, with titles in varied forms and orders (`Drs. H. ..., M.Si.`, `Hj. ...`, "
         "`dr. ...`, `Ns. ..., S.Kep.`, degrees without dots). Names shared exactly by rows of different agencies "
         f"(after removing titles): {', '.join(s['shared_names'])}.",
         "- `jabatan`, `unit_kerja` (Dinas, Badan, Kecamatan, Kelurahan, Puskesmas, SDN/SMPN/SMAN/SMKN), `instansi`.",

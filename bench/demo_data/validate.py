@@ -8,7 +8,7 @@ import json
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from monitor.identity.accounts import author_account_keys, parse_declared_accounts
+from monitor.identity.accounts import author_account_keys
 from monitor.models import Post
 from monitor.names import normalize_name
 from monitor.roster.importer import read_roster
@@ -21,6 +21,7 @@ def _roster(path: Path, problems: list[str]) -> tuple[list[dict], dict[tuple[str
     parsed = read_roster(path)
     problems += [f"roster import error: {e}" for e in parsed.errors]
     problems += [f"roster import warning: {w}" for w in parsed.warnings]
+    akun = {e.nip: e.akun for e in parsed.entries}
     with path.open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
     if list(rows[0]) != ["nip", "nama", "jabatan", "unit_kerja", "instansi", "atasan_nip", "akun", "email", "telegram"]:
@@ -38,9 +39,9 @@ def _roster(path: Path, problems: list[str]) -> tuple[list[dict], dict[tuple[str
                 problems.append(f"NIP {nip} outside the demo rules")
         except ValueError as exc:
             problems.append(f"NIP {nip}: {exc}")
-        accounts, errors = parse_declared_accounts(r["akun"])
-        problems += [f"{nip} akun: {e}" for e in errors]
-        for a in accounts:
+        if r["akun"] and not akun.get(nip):
+            problems.append(f"{nip}: akun {r['akun']!r} not imported")
+        for a in akun.get(nip, []):
             key = (a.platform, a.value)
             if key in declared:
                 problems.append(f"account {key} declared by {declared[key]} and {nip}")
@@ -105,8 +106,8 @@ def validate(out_dir: Path) -> list[str]:
                 problems.append(f"line {n}: parent is not older")
         is_declared = any(k in declared for k in author_account_keys(post.platform, post.author))
         label = exp[2]
-        if (label == "hit_declared") != (is_declared and label in ("hit_declared", "no_hit_neutral")) and \
-                not (label == "no_hit_neutral" and is_declared):
+        if (label == "hit_declared" and not is_declared) or (label in ("hit_name", "ambiguous", "no_hit_public")
+                                                             and is_declared):
             problems.append(f"line {n}: label {label} but declared={is_declared}")
         if label == "no_hit_public" and normalize_name(post.author.name or "") in roster_names:
             problems.append(f"line {n}: public account named like a roster row ({post.author.name})")

@@ -15,6 +15,7 @@ import click
 from monitor.cli.common import common_options, fail
 from monitor.config import ConfigError
 from monitor.rules import RuleSetError
+from monitor.sources import SourceConfigError
 from monitor.store import StoreError, StoreLockedError
 
 
@@ -57,5 +58,5 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
-    except (ConfigError, StoreLockedError, StoreError, RuleSetError) as exc:
+    except (ConfigError, SourceConfigError, StoreLockedError, StoreError, RuleSetError) as exc:
         fail(exc)

@@ -12,6 +12,7 @@ import click
 from monitor.config import Config, ConfigError, load_config
 from monitor.i18n import t
 from monitor.rules import RuleSetError
+from monitor.sources import SourceConfigError
 from monitor.store import StoreLockedError
 
 
@@ -76,7 +77,7 @@ def fail(exc: Exception, code: int = 2) -> NoReturn:
     lang = current_lang()
     if isinstance(exc, StoreLockedError):
         msg = t("db_locked", lang, path=exc.path, pid=exc.pid or "?", detail=exc.original.splitlines()[0])
-    elif isinstance(exc, ConfigError):
+    elif isinstance(exc, (ConfigError, SourceConfigError)):
         msg = t("config_error", lang, msg=str(exc))
     elif isinstance(exc, RuleSetError):
         msg = t("rules_invalid", lang, n=len(exc.errors)) + "\n" + "\n".join(f"  {e}" for e in exc.errors)
