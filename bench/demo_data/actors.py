@@ -90,7 +90,7 @@ def public_accounts(reg: Registry, roster_keys: set[str], count: int) -> list[di
 
 def identifying_bio(rng: random.Random, person: dict) -> str:
     short = person["_short"]
-    options = [f"ASN {short}", f"PNS | {short}", f"Abdi negara | {short} 🇮🇩", f"{person['jabatan']} | {person['unit_kerja']}"]
+    options = [f"ASN {short}", f"PNS | {short}", f"Abdi negara | {short} 🇮🇩", f"{person['jabatan']} | {short}"]
     if person["_profile"] == "guru":
         options.append(f"Guru di {person['unit_kerja']} 📚")
     if person["_profile"] in ("perawat", "bidan", "dokter"):
@@ -108,6 +108,8 @@ def undeclared_account(reg: Registry, person: dict, form: str) -> tuple[dict, st
     """
     rng = reg.rng
     base = person["_base"]
+    if len(base.split()) < 2 and form in ("typo_bio", "weak_typo", "variant_bio"):
+        form = "bare_bio"  # a one-word name is not misspelt in the data set
     bio = identifying_bio(rng, person)
     label = "hit_name"
     if form == "exact":

@@ -103,7 +103,7 @@ PROFILES = {
     "dokter": (["dr."], [], ["M.Kes.", "Sp.A.", "Sp.PD."]),
     "perawat": (["Ns."], ["S.Kep.", "A.Md.Kep."], ["M.Kep."]),
     "bidan": ([], ["A.Md.Keb.", "S.Tr.Keb.", "S.Keb."], ["M.Keb."]),
-    "kesmas": ([], ["S.K.M.", "SKM", "S.Gz.", "S.Farm."], ["M.Kes."]),
+    "kesmas": ([], ["S.K.M.", "SKM", "S.Gz.", "S.K.M"], ["M.Kes."]),
 }
 
 # Names shared EXACTLY (after title removal) by several roster rows in different agencies.
@@ -215,7 +215,7 @@ def typo(rng: random.Random, base: str) -> str:
     words = base.split()
     i = max(range(len(words)), key=lambda k: len(words[k]))
     w = words[i]
-    j = rng.randrange(1, len(w) - 1)
+    j = rng.randrange(2, len(w) - 1)
     how = rng.choice(["double", "drop", "swap"])
     if how == "double":
         w = w[:j] + w[j] + w[j:]

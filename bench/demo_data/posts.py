@@ -75,7 +75,7 @@ class Factory:
         return post
 
     def official_item(self, acc: dict, platform: str, t: dt.datetime, keep: bool) -> dict:
-        post = make_post(self.reg, platform, acc, "post", official_post(self.rng, acc["city"]), t)
+        post = make_post(self.reg, platform, acc, "post", official_post(self.rng, acc["name"], acc["city"]), t)
         post.update(_region=acc["region"])
         self.official_posts.append(post)
         if keep:

@@ -91,7 +91,12 @@ def everyday(rng: random.Random, ctx: dict, when: dt.datetime) -> str:
     if body[0].isupper() and rng.random() < 0.15:
         body = body[0].lower() + body[1:]
     prefix = rng.choice(PREFIX) if not body.startswith(("Alhamdulillah", "Bismillah", "Info")) else ""
-    return (prefix + body + _fill(rng.choice(SUFFIX), ctx)).strip()
+    if prefix.endswith(", ") and body.split()[0] not in ("Timnas", "Garuda", "PBB", "Pohon"):
+        body = body[0].lower() + body[1:]
+    suffix = _fill(rng.choice(SUFFIX), ctx)
+    if suffix.strip() and suffix.strip() in body:
+        suffix = ""
+    return (prefix + body + suffix).strip()
 
 
 CAMPAIGN_OWN = [
@@ -108,15 +113,21 @@ CAMPAIGN_OWN = [
     "Rekan ASN, hati-hati share konten kampanye di grup WA kantor. Itu juga termasuk pelanggaran netralitas",
     "Alhamdulillah, sampai hari ini belum ada laporan pelanggaran netralitas ASN di {city}. Pertahankan! #ASNNetral",
 ]
-OFFICIAL_POSTS = [
+OFFICIAL_POSTS = {"bawaslu": [
     "Bawaslu {city} mengingatkan: ASN dilarang memberi dukungan kepada peserta Pemilu 2024, termasuk lewat media sosial (posting, komentar, share, like, follow akun kampanye). Temukan pelanggaran? Laporkan! #BawasluAwasiPemilu",
     "Sosialisasi Pengawasan Pemilu Partisipatif bersama ASN dan tokoh masyarakat {city}. Mari gotong royong wujudkan pemilu yang damai, jujur dan adil.",
     "Infografis: bentuk larangan ASN dalam Pemilu 2024, termasuk berfoto dengan pose jari 1, 2, 3 atau 4 bersama peserta pemilu. Jaga netralitas! #ASNNetral",
     "Saling jaga untuk mencegah pelanggaran. Netralitas ASN bukan bentuk kecurigaan, tetapi amanat Undang-Undang ASN. #BawasluAwasiPemilu",
-    "Jelang pemungutan suara 14 Februari 2024, KPU {city} mengajak masyarakat cek DPT online dan datang ke TPS. Satu suara menentukan! #PemilihBerdaulat",
     "Dialog interaktif netralitas ASN: keberpihakan hanya boleh di bilik suara. Sampaikan laporan dugaan pelanggaran ke Bawaslu {city}.",
-    "Pemkot {city} telah menerbitkan surat edaran netralitas ASN dan pakta integritas bagi seluruh pegawai. Pelanggaran akan ditindak tegas.",
-]
+], "kpu": [
+    "Jelang pemungutan suara 14 Februari 2024, KPU {city} mengajak masyarakat cek DPT online dan datang ke TPS. Satu suara menentukan! #PemilihBerdaulat",
+    "Pemilih pemula, yuk kenali tahapan Pemilu 2024: pemungutan suara Rabu, 14 Februari 2024. Cek namamu di DPT! #PemiluDamai",
+    "KPU {city} menggelar simulasi pemungutan dan penghitungan suara. ASN, TNI dan Polri wajib menjaga netralitas.",
+], "kominfo": [
+    "Pemerintah daerah telah menerbitkan surat edaran netralitas ASN dan pakta integritas bagi seluruh pegawai. Pelanggaran akan ditindak tegas.",
+    "Pengingat bagi ASN: dilarang memberi dukungan kepada paslon 01, 02 maupun 03 dan partai politik, termasuk like, komen dan share di media sosial. #ASNNetral",
+    "Bijak bermedsos jelang Pemilu 2024: saring sebelum sharing, jangan sebarkan hoaks dan ujaran kebencian.",
+]}
 SHARE_NOTES = ["", "", "Mohon dibaca rekan-rekan ASN 🙏", "Penting!", "Yuk tetap netral 👍", "Saling mengingatkan ya",
                "Catat baik-baik", "#ASNNetral", "Setuju, ASN harus netral"]
 
@@ -126,8 +137,9 @@ def campaign_own(rng: random.Random, ctx: dict) -> str:
     return text + rng.choice(["", "", " 🙏", " 🇮🇩"])
 
 
-def official_post(rng: random.Random, city: str) -> str:
-    return rng.choice(OFFICIAL_POSTS).format(city=city)
+def official_post(rng: random.Random, who: str, city: str) -> str:
+    kind = "bawaslu" if who.startswith("Bawaslu") else "kpu" if who.startswith("KPU") else "kominfo"
+    return rng.choice(OFFICIAL_POSTS[kind]).format(city=city)
 
 
 PUBLIC_NEUTRAL = [

@@ -56,6 +56,8 @@ CORE = [
 DEBATE_CORE = ["Debat cawapres malam ini: {vp} keren banget! Fix coblos {n} {e}",
                "Nonton debat, {vp} paling menguasai materi. {name} menang! {tag}"]
 OPEN = ["", "", "", "Bismillah, ", "Pokoknya ", "Wkwk ", "Mantap! ", "Fix, "]
+LOWER_OK = {"Ayo", "Siapa", "Sudah", "Stiker", "Relawan", "Mantap", "Kami", "Pilihan", "Gaskeun", "Bismillah",
+            "Debat", "Nonton"}
 TAIL = ["", "", " 👍", " 🇮🇩", " 💪", " mantap", " gaskeun!", " wkwk", " 🔥🔥"]
 
 
@@ -74,10 +76,16 @@ def partisan(rng: random.Random, ticket: str, city: str, debate: bool = False) -
         text = rng.choice(tk["lines"])
     else:
         pool = CORE + (DEBATE_CORE * 3 if debate else [])
-        text = rng.choice(OPEN) + _fill(rng.choice(pool), tk, rng, city)
+        body, opener = _fill(rng.choice(pool), tk, rng, city), rng.choice(OPEN)
+        if opener and not opener.endswith("! ") and body.split()[0] in LOWER_OK:
+            body = body[0].lower() + body[1:]
+        text = opener + body
     if rng.random() < 0.35 and "#" not in text:
         text += " " + rng.choice(tk["tags"])
-    return (text + rng.choice(TAIL)).strip()
+    tail = rng.choice(TAIL)
+    if tail.strip() and tail.strip(" !").lower() in text.lower():
+        tail = ""
+    return (text + tail).strip()
 
 
 def party_post(rng: random.Random, city: str) -> str:
