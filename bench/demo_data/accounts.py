@@ -116,7 +116,7 @@ def assign_accounts(rng: random.Random, people: list[dict], reg: Registry) -> No
     platforms = [p for p, _ in DECLARE_WEIGHTS]
     weights = [w for _, w in DECLARE_WEIGHTS]
     for person in people:
-        if rng.random() >= 0.6:
+        if rng.random() >= 0.63:
             continue
         count = rng.choices([1, 2, 3], weights=[50, 35, 15])[0]
         chosen: list[str] = []

@@ -117,6 +117,9 @@ SHARED_NAMES = [
     ("Andi Nurhayati", "2", "bugis", ["kdi", "sultra"]),
     ("Agus Setiawan", "1", "javanese", ["kkr", "skw"]),
     ("Muh. Ridwan", "1", "bugis", ["kdi", "ptk"]),
+    # the same name in two spellings (folded together by the name normaliser)
+    ("Achmad Hidayat|Ahmad Hidayat", "1", "malay", ["kkr", "sultra"]),
+    ("Moh. Yusuf Basri|Muhammad Yusuf Basri", "1", "malay", ["ptk", "kdi"]),
 ]
 
 # Spelling variants a display name may use for a roster token (and back).

@@ -8,6 +8,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
+from demo_data.names import base_key
 from demo_data.readme import render
 
 ROSTER_COLUMNS = ["nip", "nama", "jabatan", "unit_kerja", "instansi", "atasan_nip", "akun", "email", "telegram"]
@@ -50,14 +51,17 @@ def roster_csv(roster: list[dict]) -> str:
 
 
 def summarize(roster: list[dict], posts: list[dict]) -> dict:
-    names = Counter(p["_base"] for p in roster)
+    spellings: dict[str, set[str]] = {}
+    for p in roster:
+        spellings.setdefault(base_key(p["_base"]), set()).add(p["_base"])
+    names = Counter(base_key(p["_base"]) for p in roster)
     return {
         "roster": len(roster),
         "instansi": Counter(p["instansi"] for p in roster),
         "declared": sum(1 for p in roster if p["akun"]),
         "accounts": Counter(a["platform"] for p in roster for a in p["_accounts"]),
         "supervisors": sum(1 for p in roster if p["telegram"]),
-        "shared_names": sorted(n for n, c in names.items() if c > 1),
+        "shared_names": sorted(" / ".join(sorted(spellings[k])) for k, c in names.items() if c > 1),
         "posts": len(posts),
         "category": Counter(p["_cat"] for p in posts),
         "label": Counter(p["_label"] for p in posts),

@@ -75,8 +75,9 @@ def render(s: dict) -> str:
         "- `nip`: 18 digits = birth date YYYYMMDD (1965-2000) + appointment YYYYMM (at least 20 years after birth, "
         "at most 2023) + gender (1 male, 2 female) + sequence 001-999; unique.",
         "- `nama`: the name as printed, with titles in varied forms and orders (`Drs. H. ..., M.Si.`, `Hj. ...`, "
-        "`dr. ...`, `Ns. ..., S.Kep.`, degrees without dots). Names shared exactly by rows of different agencies "
-        f"(after removing titles): {', '.join(s['shared_names'])}.",
+        "`dr. ...`, `Ns. ..., S.Kep.`, degrees without dots) and spellings (`Muh.`/`Moh.`/`Muhammad`, "
+        "`Sitti`/`Siti`). Names that rows of different agencies share once titles are removed (`/` joins two "
+        f"spellings of the same name, e.g. Achmad/Ahmad): {', '.join(s['shared_names'])}.",
         "- `jabatan`, `unit_kerja` (Dinas, Badan, Kecamatan, Kelurahan, Puskesmas, SDN/SMPN/SMAN/SMKN), `instansi`.",
         "- `atasan_nip`: the direct supervisor, always a row of the same file: Sekretaris Daerah (empty) -> Kepala "
         "Dinas/Badan, Camat, Asisten -> Kepala Bidang, Sekretaris Kecamatan, Kepala Puskesmas -> Kepala Seksi, "

@@ -71,10 +71,11 @@ class RosterBuilder:
         self.nips: set[str] = set()
         self.keys: set[str] = set()
         self.forced: dict[str, list[tuple]] = {}
-        for base, gender, group, agencies in SHARED_NAMES:
-            self.keys.add(base_key(base))
-            for ag in agencies:
-                self.forced.setdefault(ag, []).append((base, gender, group))
+        for bases, gender, group, agencies in SHARED_NAMES:
+            spellings = bases.split("|")
+            self.keys.add(base_key(spellings[0]))
+            for i, ag in enumerate(agencies):
+                self.forced.setdefault(ag, []).append((spellings[i % len(spellings)], gender, group))
 
     def nip(self, level: int, gender: str) -> str:
         rng = self.rng
@@ -95,12 +96,13 @@ class RosterBuilder:
             profile: str, short: str, name: tuple | None = None) -> dict:
         rng = self.rng
         forced = self.forced.get(ag["key"])
-        if name is None and forced and level >= 2 and rng.random() < 0.3:
+        if name is None and forced and level >= 2 and rng.random() < 0.3 and \
+                (profile != "bidan" or forced[0][1] == "2"):
             name = forced.pop(0)
         if name is not None:
             base, gender, group = name
         else:
-            gender = rng.choice("12")
+            gender = "2" if profile == "bidan" else rng.choice("12")
             group = pick_group(rng, ag["region"])
             base = random_base(rng, group, gender)
             while base_key(base) in self.keys:
