@@ -34,7 +34,8 @@ def malformed_lines() -> list[str]:
                  created_at="2024-01-21T08:20:00", text="Baris contoh: waktu tanpa zona / naive timestamp")
     share = dict(base, post_id="1749000000000000003", url=base["url"][:-1] + "3", kind="share",
                  created_at="2024-01-21T08:25:00+07:00", text="")
-    broken = _line(dict(base, post_id="1749000000000000004", text="Baris contoh: JSON terpotong"))[:-40]
+    broken = _line(dict(base, post_id="1749000000000000004", url=base["url"][:-1] + "4",
+                        created_at="2024-01-21T08:30:00+07:00", text="Baris contoh: JSON terpotong"))[:-40]
     unknown = dict(base, post_id="1749000000000000005", url=base["url"][:-1] + "5",
                    created_at="2024-01-21T08:35:00+07:00", text="Baris contoh: kolom tak dikenal / unknown field",
                    likes=120)

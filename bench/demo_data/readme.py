@@ -79,9 +79,10 @@ def render(s: dict) -> str:
         "`Sitti`/`Siti`). Names that rows of different agencies share once titles are removed (`/` joins two "
         f"spellings of the same name, e.g. Achmad/Ahmad): {', '.join(s['shared_names'])}.",
         "- `jabatan`, `unit_kerja` (Dinas, Badan, Kecamatan, Kelurahan, Puskesmas, SDN/SMPN/SMAN/SMKN), `instansi`.",
-        "- `atasan_nip`: the direct supervisor, always a row of the same file: Sekretaris Daerah (empty) -> Kepala "
-        "Dinas/Badan, Camat, Asisten -> Kepala Bidang, Sekretaris Kecamatan, Kepala Puskesmas -> Kepala Seksi, "
-        "Kepala Sekolah, Lurah -> staff. No cycles.",
+        "- `atasan_nip`: the direct supervisor, always a row of the same file and agency. Sekretaris Daerah at the "
+        "top (empty); below it Asisten, Kepala Dinas/Badan and Camat; then Kepala Bagian, Kepala Bidang, Kepala "
+        "Puskesmas/UPTD, Sekretaris Kecamatan, Kepala Seksi Pemerintahan and Lurah; then Kepala Seksi/Subbidang "
+        "and Kepala Sekolah; staff at the bottom (at most five levels). No cycles.",
         f"- `akun`: declared accounts, `platform:handle` or `platform:id` separated by `;` "
         f"(`x:@...;mastodon:@user@kota.social;facebook:1000...;instagram:@...;tiktok:@...`). "
         f"{s['declared']} of {s['roster']} rows declare 1-3 accounts ({_table(s['accounts'])}); no account is "

@@ -186,7 +186,8 @@ class RosterBuilder:
                     pass
                 chat_ids.add(cid)
                 p["telegram"] = cid
-            words = [w for w in p["_base"].replace(".", " ").split() if len(w) > 1]
+            joined = p["_base"].replace("La Ode", "Laode").replace("Wa Ode", "Waode")
+            words = [w for w in joined.replace(".", " ").split() if len(w) > 1 and w not in ("Muh", "Moh")]
             local = ".".join(w.lower() for w in (words[0], words[-1])) if len(words) > 1 else words[0].lower()
             email, n = f"{local}@contoh.go.id.invalid", 1
             while email in emails:
