@@ -85,6 +85,7 @@ class Store:
 
     def __init__(self, path: Path | str, *, read_only: bool = False) -> None:
         self.path = str(path)
+        self._roster_version: int | None = None
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -198,6 +199,8 @@ class Store:
         except Exception:
             self.con.rollback()
             raise
+        finally:
+            self._roster_version = None
         return int(import_id)
 
     def roster_entries(self) -> list[RosterEntry]:
@@ -212,8 +215,11 @@ class Store:
         return out
 
     def roster_version(self) -> int:
-        row = self.con.execute("SELECT max(import_id) FROM roster_imports").fetchone()
-        return int(row[0] or 0)
+        """Id of the latest roster import. Cached: only this process can write the file."""
+        if self._roster_version is None:
+            row = self.con.execute("SELECT max(import_id) FROM roster_imports").fetchone()
+            self._roster_version = int(row[0] or 0)
+        return self._roster_version
 
     def roster_count(self) -> int:
         return int(self.con.execute("SELECT count(*) FROM roster").fetchone()[0])
