@@ -44,11 +44,20 @@ class AppContext:
             self._rules = RuleHolder(self.config.rule_paths)
         return self._rules
 
+    def record_rules(self) -> None:
+        """Keep every rule-set version that scored hits (hits store the version hash)."""
+        rs = self.rules.current
+        self.store.record_ruleset(rs.version, [str(f) for f in rs.files], [r.rule.model_dump(mode="json") for r in rs.rules])
+
+    def refresh_rules(self) -> None:
+        """Pick up edited rule files; an invalid edit is logged and the running rules stay."""
+        if self.rules.reload_if_changed():
+            self.record_rules()
+
     @property
     def pipeline(self) -> Pipeline:
         if self._pipeline is None:
-            rs = self.rules.current
-            self.store.record_ruleset(rs.version, [str(f) for f in rs.files], [r.rule.model_dump(mode="json") for r in rs.rules])
+            self.record_rules()
             identity = IdentityProvider(self.store, self.config.scoring.name_threshold)
             evaluator = Evaluator(lambda: self.rules.current, identity, Scorer(self.config.scoring))
             self._pipeline = Pipeline(self.store, evaluator)

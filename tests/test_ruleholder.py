@@ -48,3 +48,17 @@ def test_first_load_must_succeed(tmp_path):
     with pytest.raises(RuleSetError) as e:
         RuleHolder([tmp_path])
     assert "x.yaml" in str(e.value.errors[0])
+
+
+def test_reload_if_changed_only_reloads_after_an_edit(tmp_path):
+    rules = tmp_path / "rules"
+    shutil.copytree(REPO / "rules", rules)
+    holder = RuleHolder([rules])
+    v0 = holder.current.version
+    assert holder.reload_if_changed() is None
+    f = rules / "kampanye-umum.yaml"
+    f.write_text(f.read_text(encoding="utf-8").replace("enabled: false", "enabled: false") + "\n", encoding="utf-8")
+    assert holder.reload_if_changed() is True
+    assert holder.current.version == v0  # content-equal: same version hash
+    (rules / "broken.yaml").write_text("rules: [\n", encoding="utf-8")
+    assert holder.reload_if_changed() is False and holder.current.version == v0

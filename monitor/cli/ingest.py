@@ -95,6 +95,7 @@ def collect(ctx: click.Context, once: bool, only: tuple[str, ...]) -> None:
         service = CollectorService(
             sources, pipeline.process, store.get_cursor, queue_size=s.config.collector.queue_size,
             on_report=lambda rep: print_reports(s, {rep.name: rep}),
+            before_run=app.refresh_rules,
         )
 
         async def main() -> None:

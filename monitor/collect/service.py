@@ -31,12 +31,14 @@ class CollectorService:
         *,
         queue_size: int = 8,
         on_report: Callable[[SourceReport], None] | None = None,
+        before_run: Callable[[], None] | None = None,
     ) -> None:
         self.sources = sources
         self.process = process
         self.get_cursor = get_cursor
         self.queue_size = queue_size
         self.on_report = on_report
+        self.before_run = before_run
         self._write_lock = threading.Lock()
 
     def _serialised_process(self, name: str, batch: Batch):
@@ -50,6 +52,9 @@ class CollectorService:
     async def run_source(self, factory: SourceFactory) -> SourceReport:
         """One scheduled run of one source (a fresh adapter instance each run)."""
         src = factory()
+        if self.before_run is not None:  # e.g. reload edited rule files
+            with self._write_lock:
+                self.before_run()
         reports = await run_once([src], self._serialised_process, self._serialised_cursor, queue_size=self.queue_size)
         rep = reports[src.name]
         if self.on_report:

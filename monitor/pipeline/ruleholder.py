@@ -6,18 +6,34 @@ import logging
 from pathlib import Path
 
 from monitor.rules import RuleSet, RuleSetError, load_rules
+from monitor.rules.loader import rule_files
 
 log = logging.getLogger(__name__)
+
+
+def _signature(paths: list[Path]) -> tuple:
+    """Names, sizes and modification times of the rule files: changes when an admin edits one."""
+    files, _ = rule_files(paths)
+    sig = []
+    for f in files:
+        try:
+            st = f.stat()
+        except OSError:
+            continue
+        sig.append((str(f), st.st_size, st.st_mtime_ns))
+    return tuple(sig)
 
 
 class RuleHolder:
     def __init__(self, paths: list[Path]) -> None:
         self.paths = list(paths)
+        self._sig = _signature(self.paths)
         self.current: RuleSet = load_rules(self.paths)  # the first load must succeed
         self.last_error: RuleSetError | None = None
 
     def reload(self) -> bool:
         """Try to load the rule files again. On error keep the running rules; return success."""
+        self._sig = _signature(self.paths)
         try:
             new = load_rules(self.paths)
         except RuleSetError as exc:
@@ -33,3 +49,9 @@ class RuleHolder:
             log.info("rule set %s -> %s", self.current.version, new.version)
         self.current = new
         return True
+
+    def reload_if_changed(self) -> bool | None:
+        """Reload when a rule file was added, removed or edited; None when nothing changed."""
+        if _signature(self.paths) == self._sig:
+            return None
+        return self.reload()
