@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from monitor.models.post import KINDS
+from monitor.models.validation import error_lines
 
 
 class ConfigError(Exception):
@@ -128,14 +129,7 @@ class Config(_Strict):
 
 
 def _format_validation(path: Path, exc: ValidationError) -> str:
-    lines = [f"{path}: invalid configuration"]
-    for err in exc.errors():
-        loc = ".".join(str(x) for x in err["loc"])
-        msg = err["msg"]
-        if err["type"] == "extra_forbidden":
-            msg = "unknown key"
-        lines.append(f"  {loc}: {msg}")
-    return "\n".join(lines)
+    return "\n".join([f"{path}: invalid configuration"] + [f"  {line}" for line in error_lines(exc)])
 
 
 def load_config(path: Path | str | None) -> Config:

@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from monitor.collect.base import Source
+from monitor.models.validation import error_lines
 
 BUILTIN = {
     "jsonl": "monitor.sources.jsonl:JsonlSource",
@@ -48,12 +49,7 @@ def make_source(name: str, type_name: str, options: dict[str, Any], *, resolve=N
         try:
             opts = cls.options_model.model_validate(options)
         except ValidationError as exc:
-            lines = []
-            for e in exc.errors():
-                loc = ".".join(str(x) for x in e["loc"])
-                msg = "unknown key" if e["type"] == "extra_forbidden" else e["msg"]
-                lines.append(f"sources.{name}.{loc}: {msg}")
-            raise SourceConfigError("\n".join(lines)) from exc
+            raise SourceConfigError("\n".join(error_lines(exc, f"sources.{name}"))) from exc
         if resolve is not None and hasattr(opts, "path"):
             opts.path = resolve(opts.path)
     return cls(name, opts)

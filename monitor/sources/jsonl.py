@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from monitor.collect.base import Batch, Rejected, Source
 from monitor.models import Post
+from monitor.models.validation import error_lines
 
 
 class JsonlOptions(BaseModel):
@@ -39,12 +40,7 @@ def _head_sha(path: Path, n: int) -> str:
 
 
 def describe_error(exc: ValidationError) -> str:
-    parts = []
-    for e in exc.errors():
-        loc = ".".join(str(x) for x in e["loc"]) or "(post)"
-        msg = "unknown field" if e["type"] == "extra_forbidden" else e["msg"]
-        parts.append(f"{loc}: {msg}")
-    return "; ".join(parts)
+    return "; ".join(error_lines(exc, unknown="unknown field"))
 
 
 def parse_line(line: str) -> Post:
