@@ -165,3 +165,17 @@ def test_lock_error_names_the_process(tmp_path, db):
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_hit_list_in_english_and_other_time_zone(tmp_path, db):
+    assert ingest(tmp_path, db, [post_line("60", "Coblos 02! #PrabowoGibran", handle="budi_s",
+                                           created_at="2024-01-21T23:30:00+07:00")]).exit_code == 0
+    res = run(["--lang", "en", "hits", "--date", "2024-01-22", "--tz", "Asia/Makassar", "--format", "json"], db)
+    rows = json.loads(res.output)
+    assert len(rows) == 1  # 23:30 WIB is 00:30 WITA on the next local day
+    assert rows[0]["created_at"].endswith("+08:00")
+    assert rows[0]["explanation"].startswith("Behaviour: own post") and "allegation" in rows[0]["explanation"]
+    table = run(["hits", "--date", "2024-01-21", "--explain"], db)
+    assert "Daftar temuan 2024-01-21 (WIB Asia/Pontianak): 1 temuan" in table.output
+    assert "Perilaku: unggahan sendiri" in table.output
+    assert run(["hits", "--date", "2024-01-21", "--tz", "Mars/Base"], db).exit_code != 0

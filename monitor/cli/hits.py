@@ -25,18 +25,18 @@ def _tz(s: Settings, tz_name: str | None) -> ZoneInfo:
 
 def print_hit_list(
     s: Settings, store: Store, day: date, tz: ZoneInfo, *, min_score: float = 0.0,
-    statuses: list[str] | None = None, fmt: str = "table", by: str = "created",
+    statuses: list[str] | None = None, fmt: str = "table", by: str = "created", explain_hits: bool = False,
 ) -> list[dict]:
     start, end = day_bounds(day, tz)
     rows = store.list_hits(start=start, end=end, min_score=min_score, statuses=statuses or None, by=by)
     if fmt == "json":
-        click.echo(render_json(rows, tz))
+        click.echo(render_json(rows, tz, s.lang))
     elif fmt == "csv":
-        click.echo(render_csv(rows, tz), nl=False)
+        click.echo(render_csv(rows, tz, s.lang), nl=False)
     else:
         click.echo(s.t("hits_header", date=day.isoformat(), tz=tz_label(tz, day), n=len(rows)))
         click.echo(s.t("hits_counts", **store.status_counts(start=start, end=end, by=by)))
-        click.echo(render_table(rows, tz, s.lang) if rows else s.t("hits_none"))
+        click.echo(render_table(rows, tz, s.lang, explain_hits=explain_hits) if rows else s.t("hits_none"))
     return rows
 
 
@@ -50,15 +50,17 @@ def print_hit_list(
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
 @click.option("--by", type=click.Choice(["created", "detected"]), default="created", show_default=True,
               help="Hari unggahan dibuat atau hari terdeteksi / day the post was made or detected.")
+@click.option("--explain", "explain_hits", is_flag=True, help="Tampilkan penjelasan / show each hit's explanation.")
 @common_options
 @click.pass_context
-def hits(ctx, day: datetime | None, tz_name, min_score, statuses, fmt, by) -> None:
+def hits(ctx, day: datetime | None, tz_name, min_score, statuses, fmt, by, explain_hits) -> None:
     """Daftar temuan harian, skor tertinggi dulu / daily hit list, highest score first."""
     s = settings(ctx)
     tz = _tz(s, tz_name)
     d = day.date() if day else local_today(tz)
     with Store(s.db_path) as store:
-        print_hit_list(s, store, d, tz, min_score=min_score, statuses=list(statuses), fmt=fmt, by=by)
+        print_hit_list(s, store, d, tz, min_score=min_score, statuses=list(statuses), fmt=fmt, by=by,
+                       explain_hits=explain_hits)
 
 
 @click.command()

@@ -9,6 +9,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from monitor.i18n import t
+from monitor.models.hit import Hit
+from monitor.scoring import explain
 
 JSON_FIELDS = [
     "hit_id", "platform", "post_id", "url", "created_at", "detected_at", "nip", "nama", "jabatan", "instansi",
@@ -22,8 +24,23 @@ def _local(v: object, tz: ZoneInfo) -> object:
     return v.astimezone(tz).isoformat() if isinstance(v, datetime) else v
 
 
-def to_json_obj(row: dict, tz: ZoneInfo) -> dict:
+def explanation(row: dict, lang: str) -> str:
+    """The stored (Indonesian) explanation, or the same evidence rendered in English."""
+    if lang == "id":
+        return row["explanation"]
+    hit = Hit(
+        hit_id=row["hit_id"], platform=row["platform"], post_id=row["post_id"], post_created_at=row["created_at"],
+        nip=row.get("nip"), behaviour=row["behaviour"], score=row["score"], identity_score=row["identity_score"],
+        content_score=row["content_score"],
+        identity={"method": row["identity_method"], "ambiguous": row["ambiguous"], "candidates": row["candidates"]},
+        rules=row["rules"], steps=row["steps"], explanation="", ruleset_version=row["ruleset_version"],
+    )
+    return explain(hit, post_handle=row.get("author_handle") or "", lang=lang)
+
+
+def to_json_obj(row: dict, tz: ZoneInfo, lang: str = "id") -> dict:
     out = {k: _local(row.get(k), tz) for k in JSON_FIELDS}
+    out["explanation"] = explanation(row, lang)
     out["rules"] = [
         {k: r.get(k) for k in ("rule_id", "title", "category", "weight", "target", "field", "terms")}
         for r in row.get("rules") or []
@@ -31,17 +48,17 @@ def to_json_obj(row: dict, tz: ZoneInfo) -> dict:
     return out
 
 
-def render_json(rows: list[dict], tz: ZoneInfo) -> str:
-    return json.dumps([to_json_obj(r, tz) for r in rows], ensure_ascii=False, indent=2)
+def render_json(rows: list[dict], tz: ZoneInfo, lang: str = "id") -> str:
+    return json.dumps([to_json_obj(r, tz, lang) for r in rows], ensure_ascii=False, indent=2)
 
 
-def render_csv(rows: list[dict], tz: ZoneInfo) -> str:
+def render_csv(rows: list[dict], tz: ZoneInfo, lang: str = "id") -> str:
     buf = io.StringIO()
     fields = [f for f in JSON_FIELDS if f not in ("candidates",)] + ["candidates"]
     w = csv.DictWriter(buf, fieldnames=fields, extrasaction="ignore")
     w.writeheader()
     for r in rows:
-        o = to_json_obj(r, tz)
+        o = to_json_obj(r, tz, lang)
         for k in ("rules", "terms", "targets", "candidates"):
             o[k] = json.dumps(o[k], ensure_ascii=False)
         w.writerow(o)
@@ -56,7 +73,7 @@ def _person(row: dict, lang: str) -> str:
     return t("ambiguous", lang, n=len(cands)) + f": {names}"
 
 
-def render_table(rows: list[dict], tz: ZoneInfo, lang: str) -> str:
+def render_table(rows: list[dict], tz: ZoneInfo, lang: str, *, explain_hits: bool = False) -> str:
     lines = []
     for r in rows:
         when = r["created_at"].astimezone(tz).strftime("%H:%M")
@@ -66,4 +83,6 @@ def render_table(rows: list[dict], tz: ZoneInfo, lang: str) -> str:
             f"[{r['status']}]  {_person(r, lang)}"
         )
         lines.append(f"    {t('col_terms', lang)}: {terms}   {r.get('url') or ''}")
+        if explain_hits:
+            lines.append(f"    {explanation(r, lang)}")
     return "\n".join(lines)
