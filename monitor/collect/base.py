@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator, ClassVar
+from typing import Any, AsyncIterator, Callable, ClassVar
 
 from monitor.models import Post
 
@@ -22,6 +22,19 @@ class Rejected:
 
     payload: str
     reason: str
+
+
+@dataclass
+class SourceContext:
+    """What the running service tells a source about the world (all optional, read-only).
+
+    Sources never import the store, the rules or the roster; they get these callables instead.
+    """
+
+    declared_accounts: Callable[[str], list[str]] = lambda platform: []
+    """Declared accounts of roster members on a platform (normalised handles or ids, as in the roster)."""
+    search_terms: Callable[[], list[str]] = lambda: []
+    """Strong partisan terms and hashtags of the enabled rules, for platforms that search by query."""
 
 
 @dataclass
@@ -43,10 +56,11 @@ class Source(abc.ABC):
     type_name: ClassVar[str]
     options_model: ClassVar[type | None] = None
 
-    def __init__(self, name: str, options: Any, http: Any | None = None) -> None:
+    def __init__(self, name: str, options: Any, http: Any | None = None, context: SourceContext | None = None) -> None:
         self.name = name
         self.options = options
         self.http = http
+        self.context = context or SourceContext()
 
     @abc.abstractmethod
     def fetch(self, cursor: dict[str, Any] | None) -> AsyncIterator[Batch]:

@@ -38,7 +38,7 @@ def source_types() -> dict[str, str]:
     return types
 
 
-def make_source(name: str, type_name: str, options: dict[str, Any], *, resolve=None) -> Source:
+def make_source(name: str, type_name: str, options: dict[str, Any], *, resolve=None, context=None) -> Source:
     """Instantiate source ``name`` of ``type_name``, validating its options (``sources.NAME.*``)."""
     types = source_types()
     if type_name not in types:
@@ -52,4 +52,4 @@ def make_source(name: str, type_name: str, options: dict[str, Any], *, resolve=N
             raise SourceConfigError("\n".join(error_lines(exc, f"sources.{name}"))) from exc
         if resolve is not None and hasattr(opts, "path"):
             opts.path = resolve(opts.path)
-    return cls(name, opts)
+    return cls(name, opts, context=context)

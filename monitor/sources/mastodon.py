@@ -457,10 +457,10 @@ class MastodonSource(Source):
     type_name = "mastodon"
     options_model = MastodonOptions
 
-    def __init__(self, name: str, options: Any, http: HttpClient | None = None) -> None:
+    def __init__(self, name: str, options: Any, http: HttpClient | None = None, context: Any = None) -> None:
         if not isinstance(options, MastodonOptions):
             options = MastodonOptions.model_validate(options)
-        super().__init__(name, options, http)
+        super().__init__(name, options, http, context)
         self.options: MastodonOptions = options
         self._owns_http = http is None
         self.base_url = options.base_url
