@@ -87,8 +87,8 @@ class OfficeConfig(_Strict):
 class CollectorConfig(_Strict):
     queue_size: int = Field(8, ge=1, le=1000)
     """Batches buffered between the sources and the single writer."""
-    interval_s: int = Field(300, ge=10)
-    """Default schedule of ``monitor collect`` (per source override: ``interval_s``)."""
+    interval_s: int = Field(300, ge=1)
+    """Default schedule of ``monitor collect``/``serve`` (per source override: ``interval_s`` or ``cron``)."""
 
 
 class SourceBlock(BaseModel):
@@ -98,10 +98,37 @@ class SourceBlock(BaseModel):
 
     type: str
     enabled: bool = True
-    interval_s: int | None = Field(None, ge=10)
+    interval_s: int | None = Field(None, ge=1)
+    cron: str | None = None
+    """Crontab expression in the office's time zone (``"*/10 6-22 * * *"``); wins over ``interval_s``."""
+
+    @field_validator("cron")
+    @classmethod
+    def _valid_cron(cls, v: str | None) -> str | None:
+        if v is not None:
+            from apscheduler.triggers.cron import CronTrigger
+
+            try:
+                CronTrigger.from_crontab(v)
+            except ValueError as exc:
+                raise ValueError(f"invalid crontab expression '{v}': {exc}") from exc
+        return v
 
     def options(self) -> dict[str, Any]:
         return dict(self.model_extra or {})
+
+
+class ServiceConfig(_Strict):
+    """``monitor serve``: the long-running process that owns the database."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+    grace_s: float = Field(30.0, ge=0)
+    """On SIGTERM, how long in-flight source runs may take to commit before they are cancelled."""
+    rules_check_s: int = Field(30, ge=1)
+    """How often rule files are checked for changes."""
+    max_body_bytes: int = Field(10 * 1024 * 1024, ge=1024)
+    """Largest accepted request body (webhook intake)."""
 
 
 class Config(_Strict):
@@ -110,6 +137,7 @@ class Config(_Strict):
     scoring: ScoringConfig = Field(default_factory=ScoringConfig)
     office: OfficeConfig = Field(default_factory=OfficeConfig)
     collector: CollectorConfig = Field(default_factory=CollectorConfig)
+    service: ServiceConfig = Field(default_factory=ServiceConfig)
     sources: dict[str, SourceBlock] = Field(default_factory=dict)
 
     base_dir: Path = Field(default=Path("."), exclude=True)

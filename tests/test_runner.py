@@ -120,24 +120,3 @@ async def test_queue_applies_back_pressure(tmp_path, store):
                              store.get_cursor, queue_size=1)
     assert reports["files"].batches == 10 and sum(seen_sizes) == 100
 
-
-async def test_scheduled_service_runs_each_source_and_stops(tmp_path, store):
-    from monitor.collect.service import CollectorService
-
-    f = tmp_path / "a.jsonl"
-    write_lines(f, 12)
-    pipe = Pipeline(store, NoHits())
-    stop = asyncio.Event()
-    reports = []
-
-    def on_report(rep):
-        reports.append(rep)
-        stop.set()
-
-    service = CollectorService(
-        [("inbox", lambda: JsonlSource("inbox", JsonlOptions(path=f, batch_size=5)), 3600)],
-        pipe.process, store.get_cursor, on_report=on_report,
-    )
-    await asyncio.wait_for(service.serve(stop), timeout=10)
-    assert reports and reports[0].name == "inbox" and reports[0].result.new == 12
-    assert store.get_cursor("inbox")["files"]

@@ -34,7 +34,7 @@ def cli(ctx: click.Context, verbose: bool) -> None:
 
 
 def _register() -> None:
-    from monitor.cli import demo, hits, ingest, roster, rules
+    from monitor.cli import demo, hits, ingest, roster, rules, serve
 
     cli.add_command(roster.roster)
     cli.add_command(rules.rules)
@@ -43,6 +43,7 @@ def _register() -> None:
     cli.add_command(hits.hits)
     cli.add_command(hits.review)
     cli.add_command(demo.demo)
+    cli.add_command(serve.serve_cmd)
 
 
 _register()

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import signal
+import logging
 from pathlib import Path
 
 import click
 
 from monitor.cli.common import Settings, common_options, settings
 from monitor.collect.runner import SourceReport, run_once
-from monitor.collect.service import CollectorService
+from monitor.cli.serve import run_service
 from monitor.context import AppContext
+from monitor.logs import setup_logging
 from monitor.sources import make_source
 from monitor.sources.jsonl import JsonlOptions, JsonlSource
 
@@ -64,7 +65,8 @@ def _enabled_sources(s: Settings, only: tuple[str, ...]):
         if not block.enabled and not only:
             continue
         # validate now, so a bad block fails at start with its key path
-        make_source(name, block.type, block.options(), resolve=s.config.resolve)
+        if make_source(name, block.type, block.options(), resolve=s.config.resolve).push:
+            continue  # webhook intake: served by ``monitor serve``, nothing to poll
         factory = lambda n=name, b=block: make_source(n, b.type, b.options(), resolve=s.config.resolve)  # noqa: E731
         out.append((name, factory, block.interval_s or s.config.collector.interval_s))
     return out
@@ -82,27 +84,15 @@ def collect(ctx: click.Context, once: bool, only: tuple[str, ...]) -> None:
     if not sources:
         click.echo(s.t("no_sources"), err=True)
         ctx.exit(1)
+    if not once:
+        # the long-running schedule without the HTTP endpoints (``monitor serve`` adds them)
+        setup_logging(logging.INFO)
+        run_service(s, host="", port=0, http=False, only=only)
+        return
     with AppContext(s.config, s.db_path) as app:
-        pipeline, store = app.pipeline, app.store
-        if once:
-            reports = asyncio.run(
-                run_once([f() for _, f, _ in sources], pipeline.process, store.get_cursor,
-                         queue_size=s.config.collector.queue_size)
-            )
-            if not print_reports(s, reports):
-                ctx.exit(1)
-            return
-        service = CollectorService(
-            sources, pipeline.process, store.get_cursor, queue_size=s.config.collector.queue_size,
-            on_report=lambda rep: print_reports(s, {rep.name: rep}),
-            before_run=app.refresh_rules,
+        reports = asyncio.run(
+            run_once([f() for _, f, _ in sources], app.pipeline.process, app.store.get_cursor,
+                     queue_size=s.config.collector.queue_size)
         )
-
-        async def main() -> None:
-            stop = asyncio.Event()
-            loop = asyncio.get_running_loop()
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(sig, stop.set)
-            await service.serve(stop)
-
-        asyncio.run(main())
+    if not print_reports(s, reports):
+        ctx.exit(1)

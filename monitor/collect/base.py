@@ -55,6 +55,8 @@ class Source(abc.ABC):
 
     type_name: ClassVar[str]
     options_model: ClassVar[type | None] = None
+    push: ClassVar[bool] = False
+    """True for sources that receive posts (webhook) instead of polling: never scheduled."""
 
     def __init__(self, name: str, options: Any, http: Any | None = None, context: SourceContext | None = None) -> None:
         self.name = name

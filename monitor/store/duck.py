@@ -221,6 +221,11 @@ class Store:
             self._roster_version = int(row[0] or 0)
         return self._roster_version
 
+    def declared_accounts(self, platform: str) -> list[str]:
+        """Declared accounts (normalised handles or ids) of roster members on one platform."""
+        rows = self.con.execute("SELECT value FROM accounts WHERE platform = ? ORDER BY value", [platform]).fetchall()
+        return [r[0] for r in rows]
+
     def roster_count(self) -> int:
         return int(self.con.execute("SELECT count(*) FROM roster").fetchone()[0])
 

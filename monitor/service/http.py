@@ -1,0 +1,91 @@
+"""HTTP endpoints of the service: health, source status, webhook intake.
+
+The watcher web application (a later layer) mounts its own routes next to these; nothing here
+imports it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiohttp import web
+
+from monitor.service.runtime import Service
+from monitor.sources.webhook import PayloadError, parse_payload, token_matches
+
+log = logging.getLogger("monitor.service.http")
+
+SERVICE = web.AppKey("service", Service)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """Liveness and the state of every source (last run, last error, posts collected, next run)."""
+    svc = request.app[SERVICE]
+    body = svc.health()
+    return web.json_response(body, status=200 if body["status"] == "ok" else 503)
+
+
+async def sources(request: web.Request) -> web.Response:
+    svc = request.app[SERVICE]
+    return web.json_response({n: s.as_json() for n, s in svc.status.items()})
+
+
+async def intake(request: web.Request) -> web.Response:
+    """``POST /api/v1/posts``: one post, an array of posts, or ``{"posts": [...]}``."""
+    svc = request.app[SERVICE]
+    auth = request.headers.get("Authorization")
+    match = next((name for name, (token, _) in svc.webhooks.items() if token_matches(auth, token)), None)
+    if match is None:
+        return web.json_response({"error": "unauthorized", "message": "missing or wrong bearer token"}, status=401,
+                                 headers={"WWW-Authenticate": 'Bearer realm="monitor"'})
+    if svc.stopping:
+        return web.json_response({"error": "unavailable", "message": "service is shutting down"}, status=503)
+    body = await request.read()
+    try:
+        batch, results = parse_payload(body, max_items=svc.webhooks[match][1].max_items)
+    except PayloadError as exc:
+        return web.json_response({"error": "bad_request", "message": str(exc)}, status=400)
+    res = await asyncio.to_thread(svc.write_batch, match, batch, save_cursor=False)
+    accepted = [r for r in results if r["status"] == "accepted"]
+    log.info("webhook intake", extra={"source": match, "accepted": len(accepted), "rejected": len(results) - len(accepted),
+                                      "new": res.new, "duplicate": res.duplicate})
+    status = 200 if len(accepted) == len(results) else (422 if not accepted else 207)
+    return web.json_response(
+        {"source": match, "accepted": len(accepted), "rejected": len(results) - len(accepted), "new": res.new,
+         "duplicate": res.duplicate, "revised": res.revised, "hits": res.hits, "items": results},
+        status=status,
+    )
+
+
+def make_app(svc: Service) -> web.Application:
+    app = web.Application(client_max_size=svc.config.service.max_body_bytes)
+    app[SERVICE] = svc
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/api/v1/sources", sources)
+    app.router.add_post("/api/v1/posts", intake)
+    return app
+
+
+async def serve(svc: Service, stop: asyncio.Event, *, host: str, port: int, http: bool = True, on_ready=None) -> None:
+    """Run the schedule (and, with ``http``, the endpoints) until ``stop`` is set; shut down cleanly."""
+    runner = None
+    bound = None
+    if http:
+        runner = web.AppRunner(make_app(svc), access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        sockets = site._server.sockets if site._server else []  # type: ignore[union-attr]
+        bound = sockets[0].getsockname()[1] if sockets else port
+        log.info("listening", extra={"host": host, "port": bound})
+    svc.start()
+    if on_ready is not None:
+        on_ready(host, bound)
+    try:
+        await stop.wait()
+    finally:
+        log.info("shutting down")
+        await svc.stop()
+        if runner is not None:
+            await runner.cleanup()

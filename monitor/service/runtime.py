@@ -1,0 +1,174 @@
+"""The service runtime: schedule, single writer, rule reloads, clean shutdown.
+
+Writes (collected batches, webhook intake, rule-set records) take turns through one lock and
+run in a worker thread; fetching stays on the event loop. On SIGTERM the scheduler stops taking
+new runs, in-flight runs get ``grace_s`` seconds to finish (each committed batch carries its
+cursor), then anything left is cancelled: an uncommitted batch is fetched again next time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from monitor.collect.base import Batch, Source, SourceContext
+from monitor.collect.runner import run_once
+from monitor.config import Config, SourceBlock, secret_from_env
+from monitor.context import AppContext
+from monitor.pipeline.search_terms import search_terms
+from monitor.service.status import SourceStatus
+from monitor.sources import make_source
+from monitor.store import BatchResult
+
+log = logging.getLogger("monitor.service")
+
+
+class Service:
+    def __init__(self, config: Config, db_path: Path | None = None, *, only: tuple[str, ...] = ()) -> None:
+        self.config = config
+        self.app = AppContext(config, db_path)
+        self.pipeline = self.app.pipeline
+        self.lock = threading.Lock()
+        self.tz = config.office.tz
+        self.status: dict[str, SourceStatus] = {}
+        self.webhooks: dict[str, tuple[str, Any]] = {}  # name -> (token, options)
+        self.polled: dict[str, SourceBlock] = {}
+        self._running: set[asyncio.Task] = set()
+        self.scheduler: AsyncIOScheduler | None = None
+        self.started_at = datetime.now(timezone.utc)
+        self.stopping = False
+        for name, block in config.sources.items():
+            if not block.enabled or (only and name not in only):
+                continue
+            src = self.make(name, block)  # validates options now: a bad block fails at start
+            if src.push:
+                self.webhooks[name] = (secret_from_env(src.options.token_env, f"sources.{name}.token_env"), src.options)
+            else:
+                self.polled[name] = block
+                self.status[name] = SourceStatus(name=name, type=block.type, schedule=self._schedule_text(block))
+
+    # -- sources ---------------------------------------------------------------------------
+    def context(self) -> SourceContext:
+        def declared(platform: str) -> list[str]:
+            with self.lock:
+                return self.app.store.declared_accounts(platform)
+
+        return SourceContext(declared_accounts=declared, search_terms=lambda: search_terms(self.app.rules.current))
+
+    def make(self, name: str, block: SourceBlock) -> Source:
+        return make_source(name, block.type, block.options(), resolve=self.config.resolve, context=self.context())
+
+    def _schedule_text(self, block: SourceBlock) -> str:
+        return f"cron {block.cron}" if block.cron else f"every {block.interval_s or self.config.collector.interval_s}s"
+
+    def _trigger(self, block: SourceBlock):
+        if block.cron:
+            return CronTrigger.from_crontab(block.cron, timezone=self.tz)
+        return IntervalTrigger(seconds=block.interval_s or self.config.collector.interval_s, timezone=self.tz)
+
+    # -- writing (one at a time) -----------------------------------------------------------
+    def write_batch(self, name: str, batch: Batch, *, save_cursor: bool = True) -> BatchResult:
+        with self.lock:
+            return self.pipeline.process(name, batch, save_cursor=save_cursor)
+
+    def _cursor(self, name: str) -> dict | None:
+        with self.lock:
+            return self.app.store.get_cursor(name)
+
+    def refresh_rules(self) -> None:
+        with self.lock:
+            self.app.refresh_rules()
+
+    # -- runs ------------------------------------------------------------------------------
+    async def run_source(self, name: str) -> None:
+        if self.stopping:
+            return
+        st = self.status[name]
+        st.running, st.last_start = True, datetime.now(timezone.utc)
+        task = asyncio.current_task()
+        if task is not None:
+            self._running.add(task)
+        try:
+            await asyncio.to_thread(self.refresh_rules)
+            src = self.make(name, self.polled[name])
+            reports = await run_once([src], self.write_batch, self._cursor, queue_size=self.config.collector.queue_size)
+            rep = reports[name]
+            st.runs += 1
+            st.last_error = rep.error
+            st.last_result = vars(rep.result).copy()
+            st.posts_collected += rep.result.new
+            level = logging.ERROR if rep.error else logging.INFO
+            log.log(level, "source run finished", extra={"source": name, **st.last_result, "error": rep.error,
+                                                          "seconds": round(rep.seconds, 3)})
+        except asyncio.CancelledError:
+            st.last_error = "cancelled at shutdown (uncommitted work is fetched again next run)"
+            raise
+        except Exception as exc:  # a write failure: the batch was rolled back with its cursor
+            st.last_error = f"{type(exc).__name__}: {exc}"
+            log.exception("source run failed", extra={"source": name})
+        finally:
+            st.running, st.last_end = False, datetime.now(timezone.utc)
+            if task is not None:
+                self._running.discard(task)
+            self._update_next_runs()
+
+    def _update_next_runs(self) -> None:
+        if self.scheduler is None:
+            return
+        for name, st in self.status.items():
+            job = self.scheduler.get_job(f"source:{name}")
+            st.next_run = job.next_run_time if job else None
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def start(self) -> None:
+        self.scheduler = AsyncIOScheduler(timezone=self.tz)
+        now = datetime.now(timezone.utc)
+        for name, block in self.polled.items():
+            self.scheduler.add_job(self.run_source, self._trigger(block), args=[name], id=f"source:{name}",
+                                   max_instances=1, coalesce=True, next_run_time=now, misfire_grace_time=None)
+        self.scheduler.add_job(self.refresh_rules_async, IntervalTrigger(seconds=self.config.service.rules_check_s),
+                               id="rules:reload", max_instances=1, coalesce=True)
+        self.scheduler.start()
+        self._update_next_runs()
+        log.info("service started", extra={"sources": sorted(self.polled), "webhooks": sorted(self.webhooks)})
+
+    async def refresh_rules_async(self) -> None:
+        await asyncio.to_thread(self.refresh_rules)
+
+    async def stop(self) -> None:
+        self.stopping = True
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=False)
+        running = list(self._running)
+        if running:
+            log.info("waiting for %d running source(s) to commit", len(running))
+            done, pending = await asyncio.wait(running, timeout=self.config.service.grace_s)
+            for t in pending:
+                t.cancel()
+            if pending:
+                await asyncio.gather(*pending, return_exceptions=True)
+        with self.lock:
+            self.app.close()
+        log.info("service stopped")
+
+    def health(self) -> dict:
+        rules = self.app.rules
+        err = rules.last_error
+        return {
+            "status": "ok",
+            "started_at": self.started_at.isoformat(),
+            "database": str(self.app.db_path),
+            "rules_version": rules.current.version,
+            "rules_error": [str(e) for e in err.errors] if err else None,
+            "sources": {n: s.as_json() for n, s in self.status.items()},
+            "webhooks": sorted(self.webhooks),
+        }
+
