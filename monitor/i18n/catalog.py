@@ -79,5 +79,18 @@ MESSAGES: dict[str, dict[str, str]] = {
     "col_person": {"id": "ASN", "en": "ASN"},
     "col_status": {"id": "status", "en": "status"},
     "col_terms": {"id": "kata", "en": "terms"},
+    "backfill_oldest": {"id": "terlama {date}", "en": "oldest {date}"},
+    "backfill_interrupted": {
+        "id": "{source}: pengisian mundur dihentikan; jalankan perintah yang sama untuk melanjutkan.",
+        "en": "{source}: backfill interrupted; run the same command again to resume.",
+    },
+    "backfill_done": {
+        "id": "{source}: isi mundur sampai {since} selesai: {new} baru, {dup} duplikat, {quar} dikarantina, {hits} temuan.",
+        "en": "{source}: backfill to {since} finished: {new} new, {dup} duplicates, {quar} quarantined, {hits} hits.",
+    },
+    "backfill_already": {
+        "id": "{source}: isi mundur sampai {since} sudah selesai sebelumnya ({new} baru).",
+        "en": "{source}: backfill to {since} was already finished ({new} new).",
+    },
     "ambiguous": {"id": "AMBIGU: {n} kandidat", "en": "AMBIGUOUS: {n} candidates"},
 }

@@ -218,8 +218,9 @@ class FakeMastodon:
     def _add_fault(self, kind: str, n: int, path_prefix: str | None, **params: Any) -> None:
         self.faults.append(Fault(kind, n, path_prefix, params))
 
-    def fail_next(self, n: int = 1, status: int = 503, *, path_prefix: str | None = None) -> None:
-        self._add_fault("status", n, path_prefix, status=status)
+    def fail_next(self, n: int = 1, status: int = 503, *, path_prefix: str | None = None, after: int = 0) -> None:
+        """The next ``n`` matching requests fail with ``status`` (after ``after`` good ones)."""
+        self._add_fault("status", n, path_prefix, status=status, after=after)
 
     def rate_limit_next(
         self,
@@ -269,6 +270,9 @@ class FakeMastodon:
         if self.remaining <= 1:  # never let the normal counter itself trigger a client wait
             self.remaining = self.rate_limit
         fault = next((f for f in self.faults if f.matches(request.path)), None)
+        if fault is not None and fault.params.get("after", 0) > 0:
+            fault.params["after"] -= 1
+            fault = None
         if fault is not None:
             fault.count -= 1
         if self.require_token is not None and request.headers.get("Authorization") != f"Bearer {self.require_token}":
