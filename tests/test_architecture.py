@@ -17,7 +17,7 @@ ALLOWED = {
     "store": {"models", "store"},
     "roster": {"models", "roster", "names"},
     "models": {"models"},
-    "sources": {"models", "collect", "sources"},
+    "sources": {"models", "collect", "sources", "config"},
     "collect": {"models", "collect", "store"},
 }
 

@@ -3,6 +3,8 @@
 One :class:`HttpClient` per source: it owns one :class:`aiohttp.ClientSession`, paces requests
 for that source, and turns every JSON GET into either an :class:`HttpResponse` or a
 :class:`FetchError` that says what went wrong (status, URL, last error, attempts).
+:meth:`HttpClient.get_bytes` does the same for other formats (e.g. RSS/Atom feeds): same
+policy below, but the body is returned as bytes and never judged or retried for its content.
 
 Retry policy (documented in the README):
 
@@ -127,7 +129,8 @@ class HttpResponse:
     status: int
     headers: CIMultiDictProxy[str]
     data: Any
-    """Parsed JSON (None for an empty 204 body or an allowed error status without JSON)."""
+    """Parsed JSON (None for an empty 204 body or an allowed error status without JSON); for
+    :meth:`HttpClient.get_bytes` the body as ``bytes``."""
     links: dict[str, str] = field(default_factory=dict)
     """RFC 8288 ``Link`` header: relation type (lower case) -> absolute URL."""
     url: str = ""
@@ -429,6 +432,36 @@ class HttpClient:
         worth retrying (see the module docstring). ``headers`` are added to the session's
         (User-Agent, Accept); they are never logged.
         """
+        return await self._get(url, params, headers, allow_status, raw=False)
+
+    async def get_bytes(
+        self,
+        url: str,
+        params: Params | None = None,
+        headers: Mapping[str, str] | None = None,
+        *,
+        allow_status: Collection[int] = (),
+    ) -> HttpResponse:
+        """GET ``url`` and return the body undecoded (``data`` is ``bytes``, ``b""`` when empty).
+
+        For formats other than JSON (RSS/Atom feeds, ...). Same pacing, retries, backoff,
+        server-requested waits, size bound and redirect rules as :meth:`get_json`, except that
+        the body is not inspected: any ``Content-Type`` is accepted and nothing is retried for
+        its content (the caller judges it). Returns for 2xx and for statuses in
+        ``allow_status`` (e.g. 304 for a conditional GET). Pass an ``Accept`` header to
+        override the session's ``application/json``.
+        """
+        return await self._get(url, params, headers, allow_status, raw=True)
+
+    async def _get(
+        self,
+        url: str,
+        params: Params | None,
+        headers: Mapping[str, str] | None,
+        allow_status: Collection[int],
+        *,
+        raw: bool,
+    ) -> HttpResponse:
         o = self.options
         pairs = _param_pairs(params)
         shown_url = str(URL(url).extend_query(pairs)) if pairs else url
@@ -445,7 +478,7 @@ class HttpClient:
             attempts += 1
             self.requests_made += 1
             try:
-                return await self._attempt(url, pairs, headers, allow_status)
+                return await self._attempt(url, pairs, headers, allow_status, raw)
             except _Retry as r:
                 if r.non_json:
                     if non_json_retried:
@@ -486,6 +519,7 @@ class HttpClient:
         pairs: list[tuple[str, str]],
         headers: Mapping[str, str] | None,
         allow_status: Collection[int],
+        raw: bool = False,
     ) -> HttpResponse:
         o = self.options
         session = self._get_session()
@@ -510,6 +544,8 @@ class HttpClient:
             ctype = resp.headers.get("Content-Type", "")
             links = parse_link_header(", ".join(resp.headers.getall("Link", [])), final_url)
             hdrs = CIMultiDictProxy(CIMultiDict(resp.headers))
+            if raw:
+                return HttpResponse(status, hdrs, body, links, final_url)
             if status == 204 or (not body and not ok):
                 return HttpResponse(status, hdrs, None, links, final_url)
             if ctype and not _is_json_type(ctype):

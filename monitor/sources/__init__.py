@@ -17,6 +17,7 @@ from monitor.models.validation import error_lines
 BUILTIN = {
     "jsonl": "monitor.sources.jsonl:JsonlSource",
     "mastodon": "monitor.sources.mastodon:MastodonSource",
+    "rss": "monitor.sources.rss:RssSource",
     "webhook": "monitor.sources.webhook:WebhookSource",
 }
 
