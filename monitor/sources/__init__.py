@@ -19,6 +19,7 @@ BUILTIN = {
     "mastodon": "monitor.sources.mastodon:MastodonSource",
     "rss": "monitor.sources.rss:RssSource",
     "webhook": "monitor.sources.webhook:WebhookSource",
+    "youtube": "monitor.sources.youtube:YouTubeSource",
 }
 
 
