@@ -389,7 +389,7 @@ class HttpClient:
         if wait > 0:
             await self._sleep(wait)
 
-    def _block_for(self, seconds: float) -> float:
+    def block_for(self, seconds: float) -> float:
         """Make every later request of this client wait ``seconds`` (capped); return the wait."""
         seconds = min(max(0.0, seconds), self.options.max_wait_s)
         self._blocked_until = max(self._blocked_until, self._monotonic() + seconds)
@@ -408,7 +408,7 @@ class HttpClient:
                 wait = reset if wait is None else max(wait, reset)
         if wait is None or wait <= 0:
             return None
-        return self._block_for(wait)
+        return self.block_for(wait)
 
     def _backoff(self, attempt: int) -> float:
         o = self.options
@@ -473,7 +473,7 @@ class HttpClient:
                 delay = self._backoff(attempt - 1)
                 if delay > 0:
                     await self._sleep(delay)
-            # A server-requested wait was reserved by _block_for(); _pace() sleeps it.
+            # A server-requested wait was reserved by block_for(); _pace() sleeps it.
             await self._pace()
             attempts += 1
             self.requests_made += 1

@@ -18,6 +18,7 @@ BUILTIN = {
     "jsonl": "monitor.sources.jsonl:JsonlSource",
     "mastodon": "monitor.sources.mastodon:MastodonSource",
     "rss": "monitor.sources.rss:RssSource",
+    "telegram": "monitor.sources.telegram:TelegramSource",
     "webhook": "monitor.sources.webhook:WebhookSource",
     "youtube": "monitor.sources.youtube:YouTubeSource",
 }
