@@ -179,3 +179,17 @@ def test_hit_list_in_english_and_other_time_zone(tmp_path, db):
     assert "Daftar temuan 2024-01-21 (WIB Asia/Pontianak): 1 temuan" in table.output
     assert "Perilaku: unggahan sendiri" in table.output
     assert run(["hits", "--date", "2024-01-21", "--tz", "Mars/Base"], db).exit_code != 0
+
+
+def test_an_edit_that_makes_a_post_partisan_becomes_a_hit(tmp_path, db):
+    assert ingest(tmp_path, db, [post_line("70", "Selamat pagi semua", handle="budi_s")], "a.jsonl").exit_code == 0
+    assert hits_json(db) == []
+    res = ingest(tmp_path, db, [post_line("70", "Selamat pagi, coblos 02! #PrabowoGibran", handle="budi_s")], "b.jsonl")
+    assert "1 revisi" in res.output
+    rows = hits_json(db)
+    assert [r["post_id"] for r in rows] == ["70"]
+    assert rows[0]["scored_revision"] is True and rows[0]["payload_sha256"] != rows[0]["raw_sha256"]
+    with Store(db) as s:
+        assert s.con.execute("SELECT count(*) FROM post_revisions WHERE raw_sha256 = ?",
+                             [rows[0]["payload_sha256"]]).fetchone()[0] == 1
+        assert s.post("x", "70")["text"] == "Selamat pagi semua"  # first capture untouched

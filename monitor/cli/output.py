@@ -16,7 +16,8 @@ JSON_FIELDS = [
     "hit_id", "platform", "post_id", "url", "created_at", "detected_at", "nip", "nama", "jabatan", "instansi",
     "unit_kerja", "atasan_nip", "behaviour", "score", "identity_score", "content_score", "identity_method",
     "ambiguous", "rules", "terms", "targets", "candidates", "explanation", "status", "reviewer", "review_reason",
-    "reviewed_at", "author_handle", "author_name", "text", "parent_text", "raw_sha256", "ruleset_version",
+    "reviewed_at", "author_handle", "author_name", "text", "parent_text", "raw_sha256", "payload_sha256",
+    "scored_revision", "ruleset_version",
 ]
 
 

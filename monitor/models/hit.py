@@ -48,3 +48,5 @@ class Hit(BaseModel):
     """Human-readable, in Bahasa Indonesia (English rendered on demand from the same evidence)."""
     ruleset_version: str
     status: Status = "baru"
+    payload_sha256: str | None = None
+    """SHA-256 of the stored payload this hit scored (the first capture or a later revision)."""

@@ -42,9 +42,12 @@ class Pipeline:
                 else:
                     revisions.append(p)
         hits = []
-        for p in new:
+        # a revision (the post edited upstream) is evaluated too: an edit can make a post
+        # partisan; a post that already has a hit keeps it (the store never replaces a hit)
+        for p in new + revisions:
             hit = self.evaluator.evaluate(p)
             if hit is not None:
+                hit.payload_sha256 = sha256_text(canonical_payload(p))
                 hits.append(hit)
         quarantined = [(r.payload, r.reason) for r in batch.rejected]
         return self.store.commit_batch(

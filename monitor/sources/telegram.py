@@ -91,7 +91,6 @@ a group upgraded to a supergroup changes its chat id (list both ids, or the user
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import re

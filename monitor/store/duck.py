@@ -368,6 +368,7 @@ class Store:
                     "explanation": h.explanation,
                     "ruleset_version": h.ruleset_version,
                     "status": h.status,
+                    "payload_sha256": h.payload_sha256,
                 }
             )
         tbl = pa.Table.from_pylist(rows)
@@ -376,10 +377,11 @@ class Store:
             self.con.execute(
                 "INSERT INTO hits (hit_id, platform, post_id, post_created_at, detected_at, nip, candidates, "
                 "identity_method, ambiguous, behaviour, score, identity_score, content_score, rules, terms, "
-                "targets, steps, explanation, ruleset_version, status) "
+                "targets, steps, explanation, ruleset_version, status, payload_sha256) "
                 "SELECT hit_id, platform, post_id, post_created_at, detected_at, nip, candidates, "
                 "identity_method, ambiguous, behaviour, score, identity_score, content_score, rules, terms, "
-                "targets, steps, explanation, ruleset_version, status FROM _hits_in ON CONFLICT DO NOTHING"
+                "targets, steps, explanation, ruleset_version, status, payload_sha256 FROM _hits_in "
+                "ON CONFLICT DO NOTHING"
             )
         finally:
             self.con.unregister("_hits_in")
@@ -391,7 +393,9 @@ class Store:
                r.atasan_nip, h.behaviour, h.score, h.identity_score, h.content_score, h.identity_method,
                h.ambiguous, h.rules, h.terms, h.targets, h.candidates, h.steps, h.explanation,
                h.ruleset_version, h.status, h.reviewer, h.review_reason, h.reviewed_at,
-               p.author_handle, p.author_name, p.kind, p.text, p.parent_text, p.parent_url, p.raw_sha256
+               p.author_handle, p.author_name, p.kind, p.text, p.parent_text, p.parent_url, p.raw_sha256,
+               coalesce(h.payload_sha256, p.raw_sha256) AS payload_sha256,
+               coalesce(h.payload_sha256, p.raw_sha256) <> p.raw_sha256 AS scored_revision
         FROM hits h
         JOIN posts p USING (platform, post_id)
         LEFT JOIN roster r ON r.nip = coalesce(h.confirmed_nip, h.nip)

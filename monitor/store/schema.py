@@ -131,4 +131,12 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     ),
 ]
 
+MIGRATIONS.append(
+    (
+        2,
+        "hits record which payload version they scored (a revision can be the partisan one)",
+        "ALTER TABLE hits ADD COLUMN payload_sha256 VARCHAR;",
+    )
+)
+
 LATEST = MIGRATIONS[-1][0]
