@@ -395,17 +395,31 @@ class HttpClient:
         self._blocked_until = max(self._blocked_until, self._monotonic() + seconds)
         return seconds
 
+    # (remaining, reset) header pairs platforms use: Mastodon ``X-RateLimit-*``, X
+    # ``x-rate-limit-*``, atproto/Bluesky and the IETF draft ``RateLimit-*``. Names are
+    # case-insensitive; the reset may be an ISO time, Unix seconds or seconds from now.
+    RATE_LIMIT_HEADERS: tuple[tuple[str, str], ...] = (
+        ("X-RateLimit-Remaining", "X-RateLimit-Reset"),
+        ("X-Rate-Limit-Remaining", "X-Rate-Limit-Reset"),
+        ("RateLimit-Remaining", "RateLimit-Reset"),
+    )
+
     def _server_wait(self, headers: Mapping[str, str], status: int) -> float | None:
-        """The wait the server asked for (capped and reserved on the client), or None."""
+        """The wait the server asked for (capped and reserved on the client), or None.
+
+        ``Retry-After`` on 429/503; a rate-limit window with nothing remaining (or a 429 that only
+        says when the window resets) waits until the reset.
+        """
         now = self._wall()
         wait: float | None = None
         if status in (429, 503):
             wait = parse_retry_after(headers.get("Retry-After"), now)
-        remaining = (headers.get("X-RateLimit-Remaining") or "").strip()
-        if remaining in ("0", "0.0"):
-            reset = parse_rate_limit_reset(headers.get("X-RateLimit-Reset"), now)
-            if reset is not None:
-                wait = reset if wait is None else max(wait, reset)
+        for remaining_h, reset_h in self.RATE_LIMIT_HEADERS:
+            remaining = (headers.get(remaining_h) or "").strip()
+            if remaining in ("0", "0.0") or (status == 429 and not remaining and headers.get(reset_h)):
+                reset = parse_rate_limit_reset(headers.get(reset_h), now)
+                if reset is not None:
+                    wait = reset if wait is None else max(wait, reset)
         if wait is None or wait <= 0:
             return None
         return self.block_for(wait)

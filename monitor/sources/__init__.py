@@ -20,6 +20,7 @@ BUILTIN = {
     "rss": "monitor.sources.rss:RssSource",
     "telegram": "monitor.sources.telegram:TelegramSource",
     "webhook": "monitor.sources.webhook:WebhookSource",
+    "x": "monitor.sources.x:XSource",
     "youtube": "monitor.sources.youtube:YouTubeSource",
 }
 
