@@ -131,6 +131,27 @@ class ServiceConfig(_Strict):
     """Largest accepted request body (webhook intake)."""
 
 
+class RetentionConfig(_Strict):
+    """Data minimisation (UU 27/2022): how long material that led to nothing is kept. 0 = forever."""
+
+    unmatched_posts_days: int = Field(0, ge=0)
+    """Posts with no hit (never evidence of anything) older than this are deleted, with their revisions."""
+    quarantine_days: int = Field(0, ge=0)
+    """Quarantined inputs older than this are deleted."""
+    run_at: str = "03:30"
+    """Local time of the daily retention job."""
+
+    @field_validator("run_at")
+    @classmethod
+    def _hhmm(cls, v: str) -> str:
+        try:
+            h, m = (int(x) for x in v.split(":"))
+            assert 0 <= h < 24 and 0 <= m < 60
+        except (ValueError, AssertionError) as exc:
+            raise ValueError(f"'{v}' is not a time HH:MM") from exc
+        return v
+
+
 class Config(_Strict):
     store: StoreConfig = Field(default_factory=StoreConfig)
     rules: RulesConfig = Field(default_factory=RulesConfig)
@@ -138,6 +159,7 @@ class Config(_Strict):
     office: OfficeConfig = Field(default_factory=OfficeConfig)
     collector: CollectorConfig = Field(default_factory=CollectorConfig)
     service: ServiceConfig = Field(default_factory=ServiceConfig)
+    retention: RetentionConfig = Field(default_factory=RetentionConfig)
     sources: dict[str, SourceBlock] = Field(default_factory=dict)
 
     base_dir: Path = Field(default=Path("."), exclude=True)

@@ -142,3 +142,18 @@ def test_token_comparison():
     assert not token_matches("Bearer abd", "abc")
     assert not token_matches("Basic abc", "abc")
     assert not token_matches(None, "abc")
+
+
+async def test_retention_job_is_scheduled_only_when_configured(tmp_path, monkeypatch):
+    monkeypatch.setenv("TEST_WEBHOOK_TOKEN", "t")
+    svc = Service(config(tmp_path))
+    svc.start()
+    assert svc.scheduler.get_job("retention") is None
+    await svc.stop()
+    svc2 = Service(config(tmp_path / "b" if (tmp_path / "b").mkdir() is None else tmp_path,
+                          extra="[retention]\nunmatched_posts_days = 30\nrun_at = \"02:15\""))
+    svc2.start()
+    job = svc2.scheduler.get_job("retention")
+    assert job is not None and job.next_run_time.hour == 2 and job.next_run_time.minute == 15
+    assert svc2.retention() == {"posts": 0, "revisions": 0, "quarantine": 0}
+    await svc2.stop()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -136,9 +136,30 @@ class Service:
                                    max_instances=1, coalesce=True, next_run_time=now, misfire_grace_time=None)
         self.scheduler.add_job(self.refresh_rules_async, IntervalTrigger(seconds=self.config.service.rules_check_s),
                                id="rules:reload", max_instances=1, coalesce=True)
+        ret = self.config.retention
+        if ret.unmatched_posts_days or ret.quarantine_days:
+            hh, mm = (int(x) for x in ret.run_at.split(":"))
+            self.scheduler.add_job(self.retention_async, CronTrigger(hour=hh, minute=mm, timezone=self.tz),
+                                   id="retention", max_instances=1, coalesce=True)
         self.scheduler.start()
         self._update_next_runs()
         log.info("service started", extra={"sources": sorted(self.polled), "webhooks": sorted(self.webhooks)})
+
+    def retention(self) -> dict:
+        """Daily data-minimisation job (``[retention]``); posts behind a hit are never deleted."""
+        ret = self.config.retention
+        now = datetime.now(timezone.utc)
+        with self.lock:
+            out = self.app.store.purge(
+                unmatched_before=now - timedelta(days=ret.unmatched_posts_days) if ret.unmatched_posts_days else None,
+                quarantine_before=now - timedelta(days=ret.quarantine_days) if ret.quarantine_days else None,
+                actor="retention",
+            )
+        log.info("retention purge", extra=out)
+        return out
+
+    async def retention_async(self) -> None:
+        await asyncio.to_thread(self.retention)
 
     async def refresh_rules_async(self) -> None:
         await asyncio.to_thread(self.refresh_rules)

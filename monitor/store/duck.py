@@ -455,6 +455,32 @@ class Store:
             raise
         return self.get_hit(hit_id)  # type: ignore[return-value]
 
+    # -- retention -------------------------------------------------------------------------
+    def purge(self, *, unmatched_before: datetime | None, quarantine_before: datetime | None, actor: str) -> dict:
+        """Delete posts without any hit collected before ``unmatched_before`` (and their revisions),
+        and quarantined inputs received before ``quarantine_before``. Posts behind a hit, whatever
+        its status, are never deleted. Audit-logged with the counts."""
+        out = {"posts": 0, "revisions": 0, "quarantine": 0}
+        self.con.begin()
+        try:
+            if unmatched_before is not None:
+                cond = ("p.collected_at < ? AND NOT EXISTS (SELECT 1 FROM hits h WHERE h.platform = p.platform "
+                        "AND h.post_id = p.post_id)")
+                out["revisions"] = self.con.execute(
+                    "DELETE FROM post_revisions r WHERE EXISTS (SELECT 1 FROM posts p WHERE p.platform = r.platform "
+                    f"AND p.post_id = r.post_id AND {cond})", [unmatched_before]).fetchone()[0]
+                out["posts"] = self.con.execute(f"DELETE FROM posts p WHERE {cond}", [unmatched_before]).fetchone()[0]
+            if quarantine_before is not None:
+                out["quarantine"] = self.con.execute(
+                    "DELETE FROM quarantine WHERE received_at < ?", [quarantine_before]).fetchone()[0]
+            self.audit(actor, "retention.purge", None, {
+                **out, "unmatched_before": unmatched_before, "quarantine_before": quarantine_before})
+            self.con.commit()
+        except Exception:
+            self.con.rollback()
+            raise
+        return out
+
     # -- metadata --------------------------------------------------------------------------
     def set_meta(self, key: str, value: str) -> None:
         self.con.execute(
