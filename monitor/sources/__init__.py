@@ -15,6 +15,7 @@ from monitor.collect.base import Source
 from monitor.models.validation import error_lines
 
 BUILTIN = {
+    "bluesky": "monitor.sources.bluesky:BlueskySource",
     "jsonl": "monitor.sources.jsonl:JsonlSource",
     "mastodon": "monitor.sources.mastodon:MastodonSource",
     "rss": "monitor.sources.rss:RssSource",
