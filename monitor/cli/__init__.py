@@ -34,7 +34,7 @@ def cli(ctx: click.Context, verbose: bool) -> None:
 
 
 def _register() -> None:
-    from monitor.cli import demo, hits, ingest, roster, rules, serve
+    from monitor.cli import demo, hits, ingest, roster, rules, serve, users
 
     cli.add_command(roster.roster)
     cli.add_command(rules.rules)
@@ -44,6 +44,7 @@ def _register() -> None:
     cli.add_command(hits.review)
     cli.add_command(demo.demo)
     cli.add_command(serve.serve_cmd)
+    cli.add_command(users.users)
 
 
 _register()

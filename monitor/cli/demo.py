@@ -37,13 +37,36 @@ def _prepare(path: Path) -> None:
         wal.unlink()
 
 
+DEMO_PASSWORDS = {"admin": "demo-admin-2024", "pengawas": "demo-pengawas-2024", "atasan": "demo-atasan-2024"}
+
+
+def create_demo_users(store: Store) -> list[tuple[str, str, str]]:
+    """One fictional account per role (demo database only); the supervisor heads a chain with hits."""
+    from monitor.web.auth import hash_password
+
+    sup = store.con.execute(
+        "SELECT r.atasan_nip, count(*) FROM hits h JOIN roster r ON r.nip = h.nip "
+        "WHERE r.atasan_nip IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1").fetchone()
+    out = []
+    for username, role, nip in (("admin", "admin", None), ("pengawas", "pengawas", None),
+                                ("atasan", "atasan", sup[0] if sup else None)):
+        if role == "atasan" and nip is None:
+            continue
+        store.add_user(username, role, hash_password(DEMO_PASSWORDS[role]), nip=nip)
+        out.append((username, role, DEMO_PASSWORDS[role]))
+    return out
+
+
 @click.command()
 @click.option("--file", "db_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help=f"Berkas demo (bawaan ./{DEMO_FILE}) / demo database file.")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.option("--serve", "serve_after", is_flag=True,
+              help="Lalu jalankan aplikasi web di localhost / then start the web app on localhost.")
+@click.option("--port", type=int, default=8080, show_default=True, help="Port for --serve (0 = any free port).")
 @common_options
 @click.pass_context
-def demo(ctx: click.Context, db_file: Path | None, fmt: str) -> None:
+def demo(ctx: click.Context, db_file: Path | None, fmt: str, serve_after: bool, port: int) -> None:
     """Jalankan demo dengan data fiktif bawaan / run the demo on the bundled fictional data."""
     s = settings(ctx)
     path = db_file or Path.cwd() / DEMO_FILE
@@ -74,3 +97,13 @@ def demo(ctx: click.Context, db_file: Path | None, fmt: str) -> None:
             if fmt == "table":
                 click.echo("")
             print_hit_list(s, app.store, day, tz, fmt=fmt)
+        if serve_after:
+            logins = create_demo_users(app.store)
+    if serve_after:
+        from monitor.cli.serve import run_service
+
+        click.echo("")
+        click.echo(s.t("demo_users"))
+        for username, role, password in logins:
+            click.echo(f"  {role:<9} {username:<10} {password}")
+        run_service(s.__class__(config=s.config, db_path=path, lang=s.lang), host="127.0.0.1", port=port)

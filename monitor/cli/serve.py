@@ -13,6 +13,7 @@ from monitor.cli.common import common_options, settings
 from monitor.logs import setup_logging
 from monitor.service.http import serve
 from monitor.service.runtime import Service
+from monitor.web.app import setup_web
 
 
 def run_service(s, *, host: str, port: int, http: bool = True, only: tuple[str, ...] = ()) -> None:
@@ -28,7 +29,7 @@ def run_service(s, *, host: str, port: int, http: bool = True, only: tuple[str, 
             # one machine-readable line on stdout, so scripts and tests learn the port
             print(f"listening http://{h}:{p}" if p is not None else "running", flush=True)
 
-        await serve(svc, stop, host=host, port=port, http=http, on_ready=ready)
+        await serve(svc, stop, host=host, port=port, http=http, on_ready=ready, extensions=(setup_web,))
 
     asyncio.run(main())
 

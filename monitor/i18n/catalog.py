@@ -92,5 +92,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "id": "{source}: isi mundur sampai {since} sudah selesai sebelumnya ({new} baru).",
         "en": "{source}: backfill to {since} was already finished ({new} new).",
     },
+    "demo_users": {
+        "id": "Akun demo (hanya untuk data fiktif ini):",
+        "en": "Demo accounts (for this fictional data only):",
+    },
     "ambiguous": {"id": "AMBIGU: {n} kandidat", "en": "AMBIGUOUS: {n} candidates"},
 }

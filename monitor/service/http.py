@@ -58,21 +58,25 @@ async def intake(request: web.Request) -> web.Response:
     )
 
 
-def make_app(svc: Service) -> web.Application:
+def make_app(svc: Service, extensions: tuple = ()) -> web.Application:
+    """The service's HTTP app; ``extensions`` (e.g. the web application's ``setup_web``) add routes."""
     app = web.Application(client_max_size=svc.config.service.max_body_bytes)
     app[SERVICE] = svc
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/api/v1/sources", sources)
     app.router.add_post("/api/v1/posts", intake)
+    for extend in extensions:
+        extend(app, svc)
     return app
 
 
-async def serve(svc: Service, stop: asyncio.Event, *, host: str, port: int, http: bool = True, on_ready=None) -> None:
+async def serve(svc: Service, stop: asyncio.Event, *, host: str, port: int, http: bool = True, on_ready=None,
+                extensions: tuple = ()) -> None:
     """Run the schedule (and, with ``http``, the endpoints) until ``stop`` is set; shut down cleanly."""
     runner = None
     bound = None
     if http:
-        runner = web.AppRunner(make_app(svc), access_log=None)
+        runner = web.AppRunner(make_app(svc, extensions), access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, host, port)
         await site.start()

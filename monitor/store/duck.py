@@ -20,6 +20,10 @@ import pyarrow as pa
 from monitor.models import Post, RosterEntry
 from monitor.models.hit import Hit
 from monitor.store.errors import StoreError, parse_lock_error
+from monitor.store.rule_history import RuleHistory
+from monitor.store.stats import StatsQueries
+from monitor.store.users import UserStore
+from monitor.store.web_hits import WebHitQueries
 from monitor.store.schema import LATEST, MIGRATIONS
 
 
@@ -80,8 +84,12 @@ _POST_SCHEMA = pa.schema(
 )
 
 
-class Store:
-    """Owner of the DuckDB file. Use as a context manager or call :meth:`close`."""
+class Store(UserStore, WebHitQueries, StatsQueries, RuleHistory):
+    """Owner of the DuckDB file. Use as a context manager or call :meth:`close`.
+
+    Query groups for the web application live in mixins (``users``, ``web_hits``, ``stats``,
+    ``rule_history``) so this file stays about ingestion, roster and review.
+    """
 
     def __init__(self, path: Path | str, *, read_only: bool = False) -> None:
         self.path = str(path)

@@ -139,4 +139,41 @@ MIGRATIONS.append(
     )
 )
 
+MIGRATIONS.append(
+    (
+        3,
+        "web application: users, sessions, rule file history",
+        """
+        CREATE TABLE users (
+            username      VARCHAR PRIMARY KEY,
+            role          VARCHAR NOT NULL,          -- admin | pengawas | atasan
+            nip           VARCHAR,                   -- ties an atasan account to the roster
+            password_hash VARCHAR NOT NULL,          -- scrypt$n$r$p$salt$hash
+            lang          VARCHAR NOT NULL DEFAULT 'id',
+            disabled      BOOLEAN NOT NULL DEFAULT false,
+            created_at    TIMESTAMPTZ NOT NULL,
+            last_visit_at TIMESTAMPTZ,               -- for "new since my last visit"
+            prev_visit_at TIMESTAMPTZ
+        );
+        CREATE TABLE sessions (
+            sid_hash    VARCHAR PRIMARY KEY,         -- SHA-256 of the cookie value
+            username    VARCHAR NOT NULL,
+            csrf        VARCHAR NOT NULL,
+            created_at  TIMESTAMPTZ NOT NULL,
+            expires_at  TIMESTAMPTZ NOT NULL
+        );
+        CREATE SEQUENCE rule_version_seq START 1;
+        CREATE TABLE rule_file_versions (
+            id          BIGINT PRIMARY KEY,
+            file        VARCHAR NOT NULL,            -- path relative to the rules folder
+            content     VARCHAR NOT NULL,
+            sha256      VARCHAR NOT NULL,
+            author      VARCHAR NOT NULL,
+            saved_at    TIMESTAMPTZ NOT NULL,
+            message     VARCHAR
+        );
+        """,
+    )
+)
+
 LATEST = MIGRATIONS[-1][0]

@@ -1,0 +1,115 @@
+"""Per-request helpers for page handlers: the user, database access, rendering, role checks."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from datetime import datetime
+from typing import Any, Awaitable, Callable
+from zoneinfo import ZoneInfo
+
+import jinja2
+from aiohttp import web
+
+from monitor.web.messages import translate
+
+WEB = web.AppKey("web", object)
+USER = web.RequestKey("user", object)
+LOGIN_CSRF = web.RequestKey("login_csrf", str)
+
+
+class WebState:
+    """What the web layer needs from the service: the store (behind the writer lock) and config."""
+
+    def __init__(self, svc: Any) -> None:
+        self.svc = svc
+        self.config = svc.config
+        self.tz: ZoneInfo = svc.config.office.tz
+        self.env = jinja2.Environment(
+            loader=jinja2.PackageLoader("monitor.web", "templates"),
+            autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
+            undefined=jinja2.StrictUndefined,
+        )
+        self.env.filters["local"] = self.local
+        from monitor.web.auth import LoginThrottle
+
+        self.throttle = LoginThrottle()
+
+    def local(self, value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
+        """A stored UTC time shown in the office's zone, with WIB/WITA/WIT."""
+        if not isinstance(value, datetime):
+            return "" if value is None else str(value)
+        v = value.astimezone(self.tz)
+        return f"{v.strftime(fmt)} {v.tzname()}"
+
+    async def db(self, fn: Callable[..., Any], *args: Any, **kw: Any) -> Any:
+        """Run ``fn(store, *args)`` in a worker thread, taking turns with the collectors' writes."""
+        svc = self.svc
+
+        def call() -> Any:
+            with svc.lock:
+                return fn(svc.app.store, *args, **kw)
+
+        return await asyncio.to_thread(call)
+
+
+def state(request: web.Request) -> WebState:
+    return request.app[WEB]  # type: ignore[return-value]
+
+
+def user(request: web.Request) -> dict | None:
+    """The signed-in user (session joined with the user row: username, role, nip, lang, csrf)."""
+    return request.get(USER)  # type: ignore[return-value]
+
+
+def lang(request: web.Request) -> str:
+    u = user(request)
+    if u and u.get("lang") in ("id", "en"):
+        return u["lang"]
+    q = request.query.get("lang")
+    if q in ("id", "en"):
+        return q
+    return state(request).config.office.language
+
+
+def render(request: web.Request, template: str, *, status: int = 200, **ctx: Any) -> web.Response:
+    st = state(request)
+    lg = lang(request)
+    u = user(request)
+    html = st.env.get_template(template).render(
+        t=lambda key, **kw: translate(key, lg, **kw),
+        lang=lg,
+        user=u,
+        csrf=(u or {}).get("csrf") or request.get(LOGIN_CSRF, ""),
+        office=st.config.office,
+        path=request.path,
+        query=request.query,
+        **ctx,
+    )
+    return web.Response(text=html, content_type="text/html", status=status,
+                        headers={"Cache-Control": "no-store"})
+
+
+def error_page(request: web.Request, status: int, key: str) -> web.Response:
+    return render(request, "error.html", status=status, message_key=key)
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def require(*roles: str) -> Callable[[Handler], Handler]:
+    """Signed-in users with one of ``roles`` only (none given: any signed-in user)."""
+
+    def deco(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        async def wrapped(request: web.Request) -> web.StreamResponse:
+            u = user(request)
+            if u is None:
+                raise web.HTTPFound(f"/login?next={request.path_qs}")
+            if roles and u["role"] not in roles:
+                return error_page(request, 403, "forbidden")
+            return await handler(request)
+
+        return wrapped
+
+    return deco
