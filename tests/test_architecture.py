@@ -38,6 +38,13 @@ def imported_monitor_packages(path: Path) -> set[str]:
     return out
 
 
+def test_nothing_below_the_service_imports_the_web_layer():
+    offenders = [str(f.relative_to(PKG)) for f in PKG.rglob("*.py")
+                 if "web" in imported_monitor_packages(f)
+                 and f.relative_to(PKG).parts[0] not in ("web", "cli")]
+    assert not offenders, offenders
+
+
 @pytest.mark.parametrize("stage", sorted(ALLOWED))
 def test_stage_imports_stay_inside_boundaries(stage):
     folder = PKG / stage
