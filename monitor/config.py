@@ -152,6 +152,70 @@ class RetentionConfig(_Strict):
         return v
 
 
+def _hhmm_ok(v: str) -> str:
+    try:
+        h, m = (int(x) for x in v.split(":"))
+        assert 0 <= h < 24 and 0 <= m < 60
+    except (ValueError, AssertionError) as exc:
+        raise ValueError(f"'{v}' is not a time HH:MM") from exc
+    return v
+
+
+class AlertChannelBlock(BaseModel):
+    """``[alerts.channels.NAME]``: ``type`` picks the channel plugin, which validates the rest."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    enabled: bool = True
+
+    def options(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+class AlertsConfig(_Strict):
+    """Who is told about which hit, when, and how (``[alerts]``)."""
+
+    enabled: bool = False
+    trigger: Literal["confirmed", "confirmed_or_auto"] = "confirmed"
+    """``confirmed``: a hit a watcher confirmed. ``confirmed_or_auto``: also unreviewed hits whose
+    identity is a declared account and whose score reaches ``auto_min_score``."""
+    auto_min_score: float = Field(0.9, ge=0.0, le=1.0)
+    urgent_min_score: float = Field(0.0, ge=0.0, le=1.0)
+    """Alerts at or above this score go out at once; the others wait for the daily digest."""
+    escalate_after_h: float = Field(48.0, gt=0)
+    """Unacknowledged this long: the next superior up the chain is told."""
+    max_level: int = Field(3, ge=1, le=10)
+    quiet_hours: str | None = "21:00-06:00"
+    """Local ``HH:MM-HH:MM`` during which nothing is sent (held until the end); None = always."""
+    digest_at: str = "07:00"
+    base_url: str = "http://127.0.0.1:8080"
+    """Where the web application is reached; links in messages point there."""
+    max_attempts: int = Field(8, ge=1, le=100)
+    retry_base_s: float = Field(30.0, gt=0)
+    retry_cap_s: float = Field(3600.0, gt=0)
+    template_dir: Path | None = None
+    """Optional folder of admin-edited templates that override the built-in ones."""
+    channels: dict[str, AlertChannelBlock] = Field(default_factory=dict)
+
+    @field_validator("digest_at")
+    @classmethod
+    def _digest(cls, v: str) -> str:
+        return _hhmm_ok(v)
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet(cls, v: str | None) -> str | None:
+        if v is None or v == "":
+            return None
+        parts = v.split("-")
+        if len(parts) != 2:
+            raise ValueError(f"'{v}' is not HH:MM-HH:MM")
+        _hhmm_ok(parts[0].strip())
+        _hhmm_ok(parts[1].strip())
+        return v
+
+
 class Config(_Strict):
     store: StoreConfig = Field(default_factory=StoreConfig)
     rules: RulesConfig = Field(default_factory=RulesConfig)
@@ -160,6 +224,7 @@ class Config(_Strict):
     collector: CollectorConfig = Field(default_factory=CollectorConfig)
     service: ServiceConfig = Field(default_factory=ServiceConfig)
     retention: RetentionConfig = Field(default_factory=RetentionConfig)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     sources: dict[str, SourceBlock] = Field(default_factory=dict)
 
     base_dir: Path = Field(default=Path("."), exclude=True)

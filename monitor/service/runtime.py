@@ -43,6 +43,7 @@ class Service:
         self.polled: dict[str, SourceBlock] = {}
         self._running: set[asyncio.Task] = set()
         self.scheduler: AsyncIOScheduler | None = None
+        self.dispatcher = None
         self.started_at = datetime.now(timezone.utc)
         self.stopping = False
         for name, block in config.sources.items():
@@ -136,6 +137,15 @@ class Service:
                                    max_instances=1, coalesce=True, next_run_time=now, misfire_grace_time=None)
         self.scheduler.add_job(self.refresh_rules_async, IntervalTrigger(seconds=self.config.service.rules_check_s),
                                id="rules:reload", max_instances=1, coalesce=True)
+        if self.config.alerts.enabled:
+            from monitor.alerting.setup import make_dispatcher
+
+            self.dispatcher = make_dispatcher(self.config, self.db)
+            self.scheduler.add_job(self.alerts_async, IntervalTrigger(seconds=30), id="alerts",
+                                   max_instances=1, coalesce=True, next_run_time=datetime.now(timezone.utc))
+            hh, mm = (int(x) for x in self.config.alerts.digest_at.split(":"))
+            self.scheduler.add_job(self.digest_async, CronTrigger(hour=hh, minute=mm, timezone=self.tz),
+                                   id="alerts:digest", max_instances=1, coalesce=True)
         ret = self.config.retention
         if ret.unmatched_posts_days or ret.quarantine_days:
             hh, mm = (int(x) for x in ret.run_at.split(":"))
@@ -145,8 +155,40 @@ class Service:
         self._update_next_runs()
         log.info("service started", extra={"sources": sorted(self.polled), "webhooks": sorted(self.webhooks)})
 
+    async def db(self, fn, *args, **kw):
+        """Run ``fn(store, *args)`` in a worker thread under the writer lock."""
+
+        def call():
+            with self.lock:
+                return fn(self.app.store, *args, **kw)
+
+        return await asyncio.to_thread(call)
+
+    async def alerts_async(self) -> None:
+        try:
+            res = await self.dispatcher.run()
+            if any(res.values()):
+                log.info("alerts run", extra=res)
+        except Exception:
+            log.exception("alerts run failed")
+
+    async def digest_async(self) -> None:
+        try:
+            await self.dispatcher.run(digests=True)
+        except Exception:
+            log.exception("alert digest failed")
+
     def retention(self) -> dict:
         """Daily data-minimisation job (``[retention]``); posts behind a hit are never deleted."""
+        if self.config.alerts.enabled:
+            from monitor.alerting.setup import make_dispatcher
+
+            self.dispatcher = make_dispatcher(self.config, self.db)
+            self.scheduler.add_job(self.alerts_async, IntervalTrigger(seconds=30), id="alerts",
+                                   max_instances=1, coalesce=True, next_run_time=datetime.now(timezone.utc))
+            hh, mm = (int(x) for x in self.config.alerts.digest_at.split(":"))
+            self.scheduler.add_job(self.digest_async, CronTrigger(hour=hh, minute=mm, timezone=self.tz),
+                                   id="alerts:digest", max_instances=1, coalesce=True)
         ret = self.config.retention
         now = datetime.now(timezone.utc)
         with self.lock:

@@ -19,6 +19,7 @@ import pyarrow as pa
 
 from monitor.models import Post, RosterEntry
 from monitor.models.hit import Hit
+from monitor.store.alerts import AlertQueries
 from monitor.store.errors import StoreError, parse_lock_error
 from monitor.store.rule_history import RuleHistory
 from monitor.store.stats import StatsQueries
@@ -84,11 +85,11 @@ _POST_SCHEMA = pa.schema(
 )
 
 
-class Store(UserStore, WebHitQueries, StatsQueries, RuleHistory):
+class Store(UserStore, WebHitQueries, StatsQueries, RuleHistory, AlertQueries):
     """Owner of the DuckDB file. Use as a context manager or call :meth:`close`.
 
     Query groups for the web application live in mixins (``users``, ``web_hits``, ``stats``,
-    ``rule_history``) so this file stays about ingestion, roster and review.
+    ``rule_history``, ``alerts``) so this file stays about ingestion, roster and review.
     """
 
     def __init__(self, path: Path | str, *, read_only: bool = False) -> None:

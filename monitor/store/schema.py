@@ -176,4 +176,46 @@ MIGRATIONS.append(
     )
 )
 
+MIGRATIONS.append(
+    (
+        4,
+        "alert queue: alerts per hit, recipient and level; deliveries per channel; digests",
+        """
+        CREATE TABLE alerts (
+            alert_id      VARCHAR PRIMARY KEY,       -- stable: one per (hit, recipient, level)
+            hit_id        VARCHAR NOT NULL,
+            recipient_nip VARCHAR NOT NULL,
+            level         INTEGER NOT NULL,          -- 1 = direct supervisor, 2+ = escalation
+            kind          VARCHAR NOT NULL,          -- urgent | digest
+            created_at    TIMESTAMPTZ NOT NULL,
+            due_at        TIMESTAMPTZ NOT NULL,      -- after quiet hours
+            digest_id     VARCHAR,
+            acked_at      TIMESTAMPTZ,
+            acked_by      VARCHAR,
+            follow_up     VARCHAR,
+            ack_note      VARCHAR
+        );
+        CREATE TABLE alert_digests (
+            digest_id     VARCHAR PRIMARY KEY,       -- stable: one per (recipient, local day)
+            recipient_nip VARCHAR NOT NULL,
+            local_date    DATE NOT NULL,
+            created_at    TIMESTAMPTZ NOT NULL
+        );
+        CREATE TABLE alert_deliveries (
+            delivery_id     VARCHAR PRIMARY KEY,     -- message id + ':' + channel name
+            message_id      VARCHAR NOT NULL,        -- an alert_id or a digest_id
+            message_kind    VARCHAR NOT NULL,        -- alert | digest | test
+            channel         VARCHAR NOT NULL,
+            recipient_nip   VARCHAR NOT NULL,
+            status          VARCHAR NOT NULL,        -- pending | sent | failed
+            attempts        INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TIMESTAMPTZ NOT NULL,
+            last_error      VARCHAR,
+            sent_at         TIMESTAMPTZ,
+            created_at      TIMESTAMPTZ NOT NULL
+        );
+        """,
+    )
+)
+
 LATEST = MIGRATIONS[-1][0]

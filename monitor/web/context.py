@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import functools
 from datetime import datetime
 from typing import Any, Awaitable, Callable
@@ -44,13 +43,7 @@ class WebState:
 
     async def db(self, fn: Callable[..., Any], *args: Any, **kw: Any) -> Any:
         """Run ``fn(store, *args)`` in a worker thread, taking turns with the collectors' writes."""
-        svc = self.svc
-
-        def call() -> Any:
-            with svc.lock:
-                return fn(svc.app.store, *args, **kw)
-
-        return await asyncio.to_thread(call)
+        return await self.svc.db(fn, *args, **kw)
 
 
 def state(request: web.Request) -> WebState:
