@@ -42,7 +42,10 @@ def served(demo_template, tmp_path):
 
     src, facts = demo_template
     shutil.copy(src / "web.duckdb", tmp_path / "web.duckdb")
-    write_config(tmp_path)
+    # a private copy of the rule pack: the admin test edits rule files through the browser
+    rules = tmp_path / "rules"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "rules", rules)
+    write_config(tmp_path, rules=rules)
     proc, url = start_server(tmp_path)
     yield url, facts, tmp_path
     proc.terminate()

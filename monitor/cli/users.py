@@ -30,7 +30,8 @@ def users() -> None:
 @click.argument("username")
 @click.option("--role", type=click.Choice(ROLES), required=True)
 @click.option("--nip", default=None, help="NIP di daftar ASN (wajib untuk atasan) / roster NIP (required for atasan).")
-@click.option("--lang", type=click.Choice(["id", "en"]), default="id", show_default=True)
+@click.option("--user-lang", "lang", type=click.Choice(["id", "en"]), default="id", show_default=True,
+              help="Bahasa antarmuka pengguna ini / this user's interface language.")
 @common_options
 @click.pass_context
 def add(ctx: click.Context, username: str, role: str, nip: str | None, lang: str) -> None:
