@@ -52,7 +52,8 @@ class AlertQueries:
         )
 
     def escalation_candidates(self, *, created_before: datetime, max_level: int) -> list[dict]:
-        """Alerts nobody acknowledged for long enough, whose recipient has a superior."""
+        """Alerts nobody acknowledged for long enough after they were DELIVERED (held alerts,
+        e.g. in quiet hours, do not age), whose recipient has a superior."""
         return self._dicts(  # type: ignore[attr-defined]
             """
             SELECT a.hit_id, a.level + 1 AS level, s.nip AS recipient_nip, h.score
@@ -60,13 +61,15 @@ class AlertQueries:
             JOIN hits h ON h.hit_id = a.hit_id
             JOIN roster r ON r.nip = a.recipient_nip
             JOIN roster s ON s.nip = r.atasan_nip
-            WHERE a.created_at < ? AND a.level < ? AND h.status <> 'ditolak'
+            WHERE a.level < ? AND h.status <> 'ditolak'
+              AND (SELECT min(d.sent_at) FROM alert_deliveries d
+                   WHERE d.status = 'sent' AND d.message_id IN (a.alert_id, a.digest_id)) < ?
               AND NOT EXISTS (SELECT 1 FROM alerts x WHERE x.hit_id = a.hit_id AND x.acked_at IS NOT NULL)
               AND NOT EXISTS (SELECT 1 FROM alerts y WHERE y.hit_id = a.hit_id AND y.level = a.level + 1)
               AND a.level = (SELECT max(level) FROM alerts z WHERE z.hit_id = a.hit_id)
             ORDER BY a.hit_id
             """,
-            [created_before, max_level],
+            [max_level, created_before],
         )
 
     def insert_alerts(self, rows: Sequence[dict]) -> int:
@@ -77,7 +80,7 @@ class AlertQueries:
             res = self.con.execute(
                 "INSERT INTO alerts (alert_id, hit_id, recipient_nip, level, kind, created_at, due_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING alert_id",
-                [aid, r["hit_id"], r["recipient_nip"], r["level"], r["kind"], _now(), r["due_at"]],
+                [aid, r["hit_id"], r["recipient_nip"], r["level"], r["kind"], r.get("created_at") or _now(), r["due_at"]],
             ).fetchall()
             n += len(res)
         return n
