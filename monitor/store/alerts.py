@@ -174,3 +174,27 @@ class AlertQueries:
             [_now(), by, follow_up, note, alert_id],
         )
         self.audit(by, "alert.ack", alert_id, {"follow_up": follow_up, "note": note})  # type: ignore[attr-defined]
+
+    def alert_overview(self, *, recipient_nip: str | None = None, limit: int = 200) -> list[dict]:
+        """Alerts (newest first) with the person concerned and their deliveries' states."""
+        sql = """
+            SELECT a.*, h.behaviour, h.platform, h.score, h.status AS hit_status,
+                   coalesce(h.confirmed_nip, h.nip) AS subject_nip, r.nama AS subject_nama,
+                   rc.nama AS recipient_nama,
+                   (SELECT count(*) FROM alert_deliveries d WHERE d.message_id IN (a.alert_id, a.digest_id)
+                      AND d.status = 'sent') AS sent,
+                   (SELECT count(*) FROM alert_deliveries d WHERE d.message_id IN (a.alert_id, a.digest_id)
+                      AND d.status = 'failed') AS failed,
+                   (SELECT count(*) FROM alert_deliveries d WHERE d.message_id IN (a.alert_id, a.digest_id)
+                      AND d.status = 'pending') AS pending
+            FROM alerts a JOIN hits h ON h.hit_id = a.hit_id
+            LEFT JOIN roster r ON r.nip = coalesce(h.confirmed_nip, h.nip)
+            LEFT JOIN roster rc ON rc.nip = a.recipient_nip
+        """
+        params: list[Any] = []
+        if recipient_nip is not None:
+            sql += " WHERE a.recipient_nip = ?"
+            params.append(recipient_nip)
+        sql += " ORDER BY a.created_at DESC, a.alert_id LIMIT ?"
+        params.append(limit)
+        return self._dicts(sql, params)  # type: ignore[attr-defined]

@@ -22,6 +22,12 @@ _SUBTREE = """(
     ) SELECT nip FROM below)"""
 
 
+# A hit is released to supervisors once a watcher confirmed it, or once the alert policy sent an
+# alert about it (the automatic policy: a declared account above a score).
+RELEASED = ("(h.status = 'dikonfirmasi' OR (h.status <> 'ditolak' AND EXISTS "
+            "(SELECT 1 FROM alerts a WHERE a.hit_id = h.hit_id)))")
+
+
 class WebHitQueries:
     """Mixin of :class:`monitor.store.Store` (uses its ``con`` and ``_dicts``)."""
 
@@ -60,7 +66,7 @@ class WebHitQueries:
             # a supervisor: only released hits of the people below them
             conds.append(f"coalesce(h.confirmed_nip, h.nip) IN {_SUBTREE}")
             params.append(f["scope_nip"])
-            conds.append("h.status = 'dikonfirmasi'")
+            conds.append(RELEASED)
         return (" WHERE " + " AND ".join(conds)) if conds else "", params
 
     def web_list_hits(self, filters: dict, *, sort: str = "score", limit: int | None = 50,
@@ -108,6 +114,15 @@ class WebHitQueries:
         """Is the hit's person (confirmed, else detected) below ``supervisor_nip`` in the roster?"""
         row = self.con.execute(
             f"SELECT count(*) FROM hits h WHERE h.hit_id = ? AND coalesce(h.confirmed_nip, h.nip) IN {_SUBTREE}",
+            [hit_id, supervisor_nip],
+        ).fetchone()
+        return bool(row[0])
+
+    def hit_visible_to_supervisor(self, hit_id: str, supervisor_nip: str) -> bool:
+        """Below the supervisor in the roster AND released by the alert policy."""
+        row = self.con.execute(
+            f"SELECT count(*) FROM hits h WHERE h.hit_id = ? AND coalesce(h.confirmed_nip, h.nip) IN {_SUBTREE} "
+            f"AND {RELEASED}",
             [hit_id, supervisor_nip],
         ).fetchone()
         return bool(row[0])

@@ -18,6 +18,7 @@ PAGES = [
     "monitor.web.pages.roster",
     "monitor.web.pages.rules",
     "monitor.web.pages.exports",
+    "monitor.web.pages.alerts",
 ]
 """Page modules; each has ``setup(app)`` (a documented hook, like a plugin)."""
 

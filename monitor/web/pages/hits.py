@@ -234,8 +234,8 @@ async def load_visible_hit(request: web.Request, hit_id: str) -> tuple[dict | No
         return None, error_page(request, 404, "not_found")
     if u["role"] == "atasan":
         nip = u.get("nip") or ""
-        inside = await st.db(lambda s: s.hit_in_subtree(hit_id, nip)) if nip else False
-        if not inside or hit["status"] != "dikonfirmasi":
+        visible = await st.db(lambda s: s.hit_visible_to_supervisor(hit_id, nip)) if nip else False
+        if not visible:
             return None, error_page(request, 403, "forbidden")
     return hit, None
 
