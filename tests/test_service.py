@@ -157,3 +157,14 @@ async def test_retention_job_is_scheduled_only_when_configured(tmp_path, monkeyp
     assert job is not None and job.next_run_time.hour == 2 and job.next_run_time.minute == 15
     assert svc2.retention() == {"posts": 0, "revisions": 0, "quarantine": 0}
     await svc2.stop()
+
+
+async def test_alert_jobs_are_scheduled_when_alerts_are_enabled(tmp_path, monkeypatch):
+    monkeypatch.setenv("TEST_WEBHOOK_TOKEN", "t")
+    svc = Service(config(tmp_path, extra='[alerts]\nenabled = true\ndigest_at = "07:45"\nquiet_hours = ""'))
+    svc.start()
+    assert svc.scheduler.get_job("alerts") is not None
+    digest = svc.scheduler.get_job("alerts:digest")
+    assert digest.next_run_time.hour == 7 and digest.next_run_time.minute == 45
+    await svc.alerts_async()  # one pass over an empty queue works
+    await svc.stop()
