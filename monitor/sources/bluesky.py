@@ -108,11 +108,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, AsyncIterator, Mapping
 from urllib.parse import quote as urlquote
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from monitor.collect.base import Batch, Rejected, Source
+from monitor.collect.http_source import HttpSource, check_base_url
+from monitor.collect.base import Batch, Rejected
 from monitor.collect.http import FetchError, HttpClient, HttpOptions
 from monitor.models import Author, ParentRef, Post
 
@@ -195,13 +195,7 @@ class BlueskyOptions(BaseModel):
     @field_validator("base_url")
     @classmethod
     def _base_url(cls, v: str) -> str:
-        v = v.strip().rstrip("/")
-        parts = urlsplit(v)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError("must be an http(s) URL such as https://public.api.bsky.app")
-        if parts.query or parts.fragment:
-            raise ValueError("must not contain a query or fragment")
-        return v
+        return check_base_url(v, 'https://public.api.bsky.app')
 
     @field_validator("queries")
     @classmethod
@@ -654,30 +648,17 @@ class _Budget:
     left: int
 
 
-class BlueskySource(Source):
+class BlueskySource(HttpSource):
     type_name = "bluesky"
     options_model = BlueskyOptions
 
     def __init__(self, name: str, options: Any, http: HttpClient | None = None, context: Any = None) -> None:
-        if not isinstance(options, BlueskyOptions):
-            options = BlueskyOptions.model_validate(options)
         super().__init__(name, options, http, context)
+        options = self.options  # validated by HttpSource
         self.options: BlueskyOptions = options
-        self._owns_http = http is None
         self.base_url = options.base_url
 
     # -- plumbing -------------------------------------------------------------------------------
-
-    def _client(self) -> HttpClient:
-        if self.http is None:
-            self.http = HttpClient(self.options.http, name=f"bluesky:{self.name}")
-        return self.http
-
-    async def aclose(self) -> None:
-        """Close the HTTP session this source opened (an injected client is left open)."""
-        if self._owns_http and self.http is not None:
-            await self.http.aclose()
-            self.http = None
 
     async def _get(self, run: _Run, path: str, params: Any) -> Any:
         """GET an XRPC query; a 4xx becomes :class:`_Refused` with the XRPC error and message."""

@@ -72,7 +72,8 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from monitor.collect.base import Batch, Rejected, Source
+from monitor.collect.http_source import HttpSource, check_base_url
+from monitor.collect.base import Batch, Rejected
 from monitor.collect.http import FetchError, HttpClient, HttpOptions
 from monitor.models import Author, ParentRef, Post
 
@@ -107,13 +108,7 @@ class MastodonOptions(BaseModel):
     @field_validator("base_url")
     @classmethod
     def _base_url(cls, v: str) -> str:
-        v = v.strip().rstrip("/")
-        parts = urlsplit(v)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError("must be an http(s) URL such as https://mastodon.social")
-        if parts.query or parts.fragment:
-            raise ValueError("must not contain a query or fragment")
-        return v
+        return check_base_url(v, 'https://mastodon.social')
 
     @field_validator("hashtags")
     @classmethod
@@ -453,31 +448,18 @@ class _Gone(Exception):
 # ============================================================================ the source
 
 
-class MastodonSource(Source):
+class MastodonSource(HttpSource):
     type_name = "mastodon"
     options_model = MastodonOptions
 
     def __init__(self, name: str, options: Any, http: HttpClient | None = None, context: Any = None) -> None:
-        if not isinstance(options, MastodonOptions):
-            options = MastodonOptions.model_validate(options)
         super().__init__(name, options, http, context)
+        options = self.options  # validated by HttpSource
         self.options: MastodonOptions = options
-        self._owns_http = http is None
         self.base_url = options.base_url
         self._domain = _host(options.base_url)
 
     # -- plumbing -------------------------------------------------------------------------------
-
-    def _client(self) -> HttpClient:
-        if self.http is None:
-            self.http = HttpClient(self.options.http, name=f"mastodon:{self.name}")
-        return self.http
-
-    async def aclose(self) -> None:
-        """Close the HTTP session this source opened (an injected client is left open)."""
-        if self._owns_http and self.http is not None:
-            await self.http.aclose()
-            self.http = None
 
     def _auth_headers(self) -> dict[str, str]:
         env = self.options.token_env

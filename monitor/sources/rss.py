@@ -90,7 +90,8 @@ import defusedxml.ElementTree as DET
 from defusedxml import DefusedXmlException
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from monitor.collect.base import Batch, Rejected, Source
+from monitor.collect.http_source import HttpSource
+from monitor.collect.base import Batch, Rejected
 from monitor.collect.http import FetchError, HttpClient, HttpOptions
 from monitor.models import Author, Post
 from monitor.sources.mastodon import describe_validation, html_to_text
@@ -737,27 +738,16 @@ def _seen_map(entries: list[str]) -> dict[str, str]:
 # ============================================================================ the source
 
 
-class RssSource(Source):
+class RssSource(HttpSource):
     type_name = "rss"
     options_model = RssOptions
 
     def __init__(self, name: str, options: Any, http: HttpClient | None = None, context: Any = None) -> None:
-        if not isinstance(options, RssOptions):
-            options = RssOptions.model_validate(options)
         super().__init__(name, options, http, context)
+        options = self.options  # validated by HttpSource
         self.options: RssOptions = options
-        self._owns_http = http is None
 
-    def _client(self) -> HttpClient:
-        if self.http is None:
-            self.http = HttpClient(self.options.http, name=f"rss:{self.name}")
-        return self.http
 
-    async def aclose(self) -> None:
-        """Close the HTTP session this source opened (an injected client is left open)."""
-        if self._owns_http and self.http is not None:
-            await self.http.aclose()
-            self.http = None
 
     async def _fetch_feed(self, http: HttpClient, state: dict[str, Any], opts: FeedOptions) -> Batch | None:
         old = state["feeds"].get(opts.url) or _empty_feed()

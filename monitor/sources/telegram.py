@@ -98,11 +98,11 @@ import time
 from datetime import datetime, timezone
 from typing import Any, AsyncIterator, Mapping
 from urllib.parse import quote as urlquote
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from monitor.collect.base import Batch, Rejected, Source
+from monitor.collect.http_source import HttpSource, check_base_url
+from monitor.collect.base import Batch, Rejected
 from monitor.collect.http import FetchError, HttpClient, HttpOptions
 from monitor.config import secret_from_env
 from monitor.models import Author, ParentRef, Post
@@ -168,13 +168,7 @@ class TelegramOptions(BaseModel):
     @field_validator("base_url")
     @classmethod
     def _base_url(cls, v: str) -> str:
-        v = v.strip().rstrip("/")
-        parts = urlsplit(v)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError("must be an http(s) URL such as https://api.telegram.org")
-        if parts.query or parts.fragment:
-            raise ValueError("must not contain a query or fragment")
-        return v
+        return check_base_url(v, 'https://api.telegram.org')
 
     @field_validator("chats", mode="before")
     @classmethod
@@ -503,30 +497,17 @@ def load_cursor(cursor: Mapping[str, Any] | None) -> dict[str, Any] | None:
 # ============================================================================ the source
 
 
-class TelegramSource(Source):
+class TelegramSource(HttpSource):
     type_name = "telegram"
     options_model = TelegramOptions
 
     def __init__(self, name: str, options: Any, http: HttpClient | None = None, context: Any = None) -> None:
-        if not isinstance(options, TelegramOptions):
-            options = TelegramOptions.model_validate(options)
         super().__init__(name, options, http, context)
+        options = self.options  # validated by HttpSource
         self.options: TelegramOptions = options
-        self._owns_http = http is None
         self._token: str | None = None
 
     # -- plumbing -------------------------------------------------------------------------------
-
-    def _client(self) -> HttpClient:
-        if self.http is None:
-            self.http = HttpClient(self.options.http, name=f"telegram:{self.name}")
-        return self.http
-
-    async def aclose(self) -> None:
-        """Close the HTTP session this source opened (an injected client is left open)."""
-        if self._owns_http and self.http is not None:
-            await self.http.aclose()
-            self.http = None
 
     def _read_token(self) -> str:
         env = self.options.token_env

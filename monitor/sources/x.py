@@ -97,11 +97,12 @@ import re
 import time
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Iterable, Mapping
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from monitor.collect.base import Batch, Rejected, Source
+from monitor.collect.http_source import HttpSource, check_base_url
+from monitor.collect.base import Batch, Rejected
 from monitor.collect.http import FetchError, HttpClient, HttpOptions
 from monitor.models import Author, ParentRef, Post
 from monitor.sources.mastodon import describe_validation, dump_raw
@@ -159,13 +160,7 @@ class XOptions(BaseModel):
     @field_validator("base_url")
     @classmethod
     def _base_url(cls, v: str) -> str:
-        v = v.strip().rstrip("/")
-        parts = urlsplit(v)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError("must be an http(s) URL such as https://api.x.com")
-        if parts.query or parts.fragment:
-            raise ValueError("must not contain a query or fragment")
-        return v
+        return check_base_url(v, 'https://api.x.com')
 
     @field_validator("queries")
     @classmethod
@@ -530,30 +525,17 @@ def _problem_text(e: Mapping[str, Any]) -> str:
     return ": ".join(parts) or str(e)[:200]
 
 
-class XSource(Source):
+class XSource(HttpSource):
     type_name = "x"
     options_model = XOptions
 
     def __init__(self, name: str, options: Any, http: HttpClient | None = None, context: Any = None) -> None:
-        if not isinstance(options, XOptions):
-            options = XOptions.model_validate(options)
         super().__init__(name, options, http, context)
+        options = self.options  # validated by HttpSource
         self.options: XOptions = options
-        self._owns_http = http is None
         self.base_url = options.base_url
 
     # -- plumbing -------------------------------------------------------------------------------
-
-    def _client(self) -> HttpClient:
-        if self.http is None:
-            self.http = HttpClient(self.options.http, name=f"x:{self.name}")
-        return self.http
-
-    async def aclose(self) -> None:
-        """Close the HTTP session this source opened (an injected client is left open)."""
-        if self._owns_http and self.http is not None:
-            await self.http.aclose()
-            self.http = None
 
     def _token(self) -> str:
         env = self.options.token_env

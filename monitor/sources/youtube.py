@@ -112,12 +112,13 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, AsyncIterator, Callable, Mapping
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from monitor.collect.base import Batch, Rejected, Source, SourceContext
+from monitor.collect.http_source import HttpSource, check_base_url
+from monitor.collect.base import Batch, Rejected, SourceContext
 from monitor.collect.http import FetchError, HttpClient, HttpOptions
 from monitor.models import Author, ParentRef, Post
 from monitor.sources.mastodon import describe_validation, dump_raw
@@ -176,13 +177,7 @@ class YouTubeOptions(BaseModel):
     @field_validator("base_url")
     @classmethod
     def _base_url(cls, v: str) -> str:
-        v = v.strip().rstrip("/")
-        parts = urlsplit(v)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"must be an http(s) URL such as {DEFAULT_BASE_URL}")
-        if parts.query or parts.fragment:
-            raise ValueError("must not contain a query or fragment")
-        return v
+        return check_base_url(v, DEFAULT_BASE_URL)
 
     @field_validator("channels")
     @classmethod
@@ -488,7 +483,7 @@ class _Page:
 # ============================================================================ the source
 
 
-class YouTubeSource(Source):
+class YouTubeSource(HttpSource):
     type_name = "youtube"
     options_model = YouTubeOptions
 
@@ -501,25 +496,12 @@ class YouTubeSource(Source):
         *,
         now: Callable[[], datetime] | None = None,
     ) -> None:
-        if not isinstance(options, YouTubeOptions):
-            options = YouTubeOptions.model_validate(options)
         super().__init__(name, options, http, context)
+        options = self.options  # validated by HttpSource
         self.options: YouTubeOptions = options
-        self._owns_http = http is None
         self._now = now or (lambda: datetime.now(timezone.utc))
 
     # -- plumbing -------------------------------------------------------------------------------
-
-    def _client(self) -> HttpClient:
-        if self.http is None:
-            self.http = HttpClient(self.options.http, name=f"youtube:{self.name}")
-        return self.http
-
-    async def aclose(self) -> None:
-        """Close the HTTP session this source opened (an injected client is left open)."""
-        if self._owns_http and self.http is not None:
-            await self.http.aclose()
-            self.http = None
 
     def _api_key(self) -> str:
         # Like monitor.config.secret_from_env, but raised as this source's own error type.
