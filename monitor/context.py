@@ -14,18 +14,23 @@ from monitor.store import Store
 
 
 class IdentityProvider:
-    """Builds the identity index from the stored roster; rebuilds after a new roster import."""
+    """Builds the identity index from the stored roster and the reviewers' identity memory;
+    rebuilds after a new roster import or a review that changed the memory."""
 
     def __init__(self, store: Store, name_threshold: float) -> None:
         self.store = store
         self.name_threshold = name_threshold
-        self._version = -1
+        self._version: tuple[int, int] = (-1, -1)
         self._index: IdentityIndex | None = None
 
     def __call__(self) -> IdentityIndex:
-        v = self.store.roster_version()
+        v = (self.store.roster_version(), self.store.identity_memory_version())
         if self._index is None or v != self._version:
-            self._index = IdentityIndex.build(self.store.roster_entries(), name_threshold=self.name_threshold)
+            self._index = IdentityIndex.build(
+                self.store.roster_entries(),
+                name_threshold=self.name_threshold,
+                memory=self.store.identity_memory(),
+            )
             self._version = v
         return self._index
 

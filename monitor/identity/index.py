@@ -10,6 +10,14 @@ method ``declared_account`` with confidence 1.0; only declared accounts ever rea
 roster entries declared the same account (the importer refuses that, other sources might not),
 both are returned and the result is ambiguous.
 
+**Reviewer memory** (:mod:`monitor.identity.memory`, optional ``memory`` of :meth:`build`). When
+no roster-declared account matches, an author key that a watcher confirmed for a NIP still in the
+roster matches like a declared account: method ``declared_account`` (so scoring and the
+``confirmed_or_auto`` alert trigger treat it the same), confidence 1.0, evidence kind
+``reviewer_link`` naming the reviewer and the date. A link to a NIP no longer in the roster is
+ignored. NIPs a watcher rejected for any of the author's keys are removed from the name
+candidates before ambiguity is decided (a reviewer link to a rejected NIP is ignored too).
+
 **Name matching** (method ``name``) on the author's display name; the handle, split on ``_``,
 ``.``, ``-``, digits and camelCase, is used only when there is no usable display name. Names are
 normalised with :func:`monitor.names.normalize_name` (titles, spelling variants). URLs,
@@ -59,6 +67,7 @@ from rapidfuzz import fuzz, process
 
 from monitor.identity.accounts import author_account_keys, declared_account_key
 from monitor.identity.bio import BioAnalyzer
+from monitor.identity.memory import AccountLink, IdentityMemory
 from monitor.identity.vocab import TokenVocab
 from monitor.models import Author, Candidate, IdentityEvidence, IdentityResult, RosterEntry
 from monitor.names import name_tokens
@@ -111,6 +120,7 @@ class IdentityIndex:
         max_token_df: int = 250,
         ambiguity_margin: float = 0.05,
         max_candidates: int = 50,
+        memory: IdentityMemory | None = None,
     ) -> None:
         """Prefer :meth:`build`."""
         if not 0 < name_threshold <= 100:
@@ -120,6 +130,8 @@ class IdentityIndex:
         self.ambiguity_margin = ambiguity_margin
         self.max_candidates = max_candidates
         self._entries = entries
+        self._memory = memory or IdentityMemory()
+        self._by_nip: dict[str, int] = {e.nip: i for i, e in enumerate(entries)}
         self._accounts: dict[tuple[str, str], list[int]] = defaultdict(list)
         self._tokens: list[tuple[str, ...]] = []
         self._sorted: list[str] = []
@@ -163,14 +175,17 @@ class IdentityIndex:
         max_token_df: int = 250,
         ambiguity_margin: float = 0.05,
         max_candidates: int = 50,
+        memory: IdentityMemory | None = None,
     ) -> "IdentityIndex":
-        """Index a roster. ``name_threshold`` is the minimum token_sort_ratio (0-100)."""
+        """Index a roster. ``name_threshold`` is the minimum token_sort_ratio (0-100);
+        ``memory`` is what reviewers confirmed or rejected (see the module docstring)."""
         return cls(
             list(entries),
             name_threshold=name_threshold,
             max_token_df=max_token_df,
             ambiguity_margin=ambiguity_margin,
             max_candidates=max_candidates,
+            memory=memory,
         )
 
     def __len__(self) -> int:
@@ -184,15 +199,34 @@ class IdentityIndex:
 
     def match(self, platform: str, author: Author) -> IdentityResult:
         """Who ``author`` (of a post on ``platform``) may be. Never raises for odd input."""
-        for key in author_account_keys(platform, author):
+        keys = author_account_keys(platform, author)
+        for key in keys:
             ids = self._accounts.get(key)
             if ids:
                 return self._declared(key, ids, author)
-        return self._match_name(author)
+        rejected = self._memory.rejected_for(keys) if self._memory else set()
+        for key in keys:
+            link = self._memory.links.get(key)
+            if link is not None and link.nip in self._by_nip and link.nip not in rejected:
+                return self._linked(link)
+        return self._match_name(author, rejected)
 
     def match_name(self, name: str, bio: str | None = None) -> IdentityResult:
         """Name (+ bio) matching only, for a display name without an account."""
         return self._match_name(Author(handle="-", name=name, bio=bio))
+
+    def _linked(self, link: AccountLink) -> IdentityResult:
+        when = link.confirmed_at.date().isoformat() if link.confirmed_at else "?"
+        ev = IdentityEvidence(
+            kind="reviewer_link",
+            detail=(
+                f"account {link.platform}:{link.account} confirmed by reviewer {link.confirmed_by} on {when}"
+                + (f" (hit {link.hit_id})" if link.hit_id else "")
+            ),
+            delta=1.0,
+        )
+        entry = self._entries[self._by_nip[link.nip]]
+        return IdentityResult(method="declared_account", candidates=[self._candidate(entry, 1.0, None, [ev])])
 
     def _declared(self, key: tuple[str, str], ids: list[int], author: Author) -> IdentityResult:
         how = "id" if author.id and key[1] == (author.id or "").strip().lstrip("@").lower() else "handle"
@@ -292,7 +326,7 @@ class IdentityIndex:
         frac = max(0.0, min(1.0, (score - thr) / (100.0 - thr)))
         return MIN_NAME_CONFIDENCE + (MAX_NAME_CONFIDENCE - MIN_NAME_CONFIDENCE) * frac
 
-    def _match_name(self, author: Author) -> IdentityResult:
+    def _match_name(self, author: Author, rejected: set[str] | frozenset[str] = frozenset()) -> IdentityResult:
         queries = self._queries(author)
         if not queries:
             return IdentityResult()
@@ -315,6 +349,9 @@ class IdentityIndex:
                 i = ids[pos]
                 if score > best.get(i, (-1.0, q))[0]:
                     best[i] = (score, q)
+        if rejected:  # NIPs a watcher rejected for this account are never proposed again
+            best = {i: v for i, v in best.items() if self._entries[i].nip not in rejected}
+            mononym_hits = {i: v for i, v in mononym_hits.items() if self._entries[i].nip not in rejected}
         if not best and not mononym_hits:
             return IdentityResult()
 

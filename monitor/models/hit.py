@@ -50,3 +50,6 @@ class Hit(BaseModel):
     status: Status = "baru"
     payload_sha256: str | None = None
     """SHA-256 of the stored payload this hit scored (the first capture or a later revision)."""
+    author_keys: list[tuple[str, str]] = Field(default_factory=list)
+    """Normalised ``(platform, account)`` keys of the post author (``author_account_keys``), set by
+    the evaluator; the identity memory links or rejects these keys when the hit is reviewed."""

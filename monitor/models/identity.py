@@ -11,7 +11,14 @@ class IdentityEvidence(BaseModel):
     """One piece of identity evidence and how much it added to (or took from) the confidence."""
 
     kind: Literal[
-        "declared_account", "name", "bio_agency", "bio_unit", "bio_asn", "bio_nip", "bio_contradiction"
+        "declared_account",
+        "reviewer_link",  # the account was confirmed as this ASN by a watcher (method declared_account)
+        "name",
+        "bio_agency",
+        "bio_unit",
+        "bio_asn",
+        "bio_nip",
+        "bio_contradiction",
     ]
     detail: str
     delta: float

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Callable
 
+from monitor.identity.accounts import author_account_keys
 from monitor.models import Post
 from monitor.models.hit import Hit
 from monitor.scoring import Scorer
@@ -37,4 +38,7 @@ class Evaluator:
         identity = self._identity().match(post.platform, post.author)
         if not identity.candidates:
             return None
-        return self.scorer.score(post, matches, identity, ruleset_version=rs.version, content=content)
+        hit = self.scorer.score(post, matches, identity, ruleset_version=rs.version, content=content)
+        if hit is not None:  # what a reviewer's decision will teach the identity memory about
+            hit.author_keys = author_account_keys(post.platform, post.author)
+        return hit

@@ -30,6 +30,8 @@ _METHOD = {
     "en": {"declared_account": "declared account", "name": "name similarity", "none": "-"},
 }
 
+_REVIEWER_LINK = {"id": "akun yang dikonfirmasi pengawas", "en": "account confirmed by a reviewer"}
+
 
 def _num(x: float, lang: str) -> str:
     s = f"{x:.2f}"
@@ -74,6 +76,8 @@ def explain(hit: Hit, *, post_handle: str = "", lang: str = "id") -> str:
 
     ident = hit.identity
     method = _METHOD[L][ident.method]
+    if ident.candidates and any(e.kind == "reviewer_link" for e in ident.candidates[0].evidence):
+        method = _REVIEWER_LINK[L]
     if ident.ambiguous:
         names = "; ".join(f"{c.nama} (NIP {c.nip}, {c.instansi or '-'}, {_num(c.confidence, L)})" for c in ident.candidates)
         if L == "id":

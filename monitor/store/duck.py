@@ -21,6 +21,7 @@ from monitor.models import Post, RosterEntry
 from monitor.models.hit import Hit
 from monitor.store.alerts import AlertQueries
 from monitor.store.errors import StoreError, parse_lock_error
+from monitor.store.identity_memory import IdentityMemoryQueries
 from monitor.store.rule_history import RuleHistory
 from monitor.store.stats import StatsQueries
 from monitor.store.users import UserStore
@@ -85,16 +86,17 @@ _POST_SCHEMA = pa.schema(
 )
 
 
-class Store(UserStore, WebHitQueries, StatsQueries, RuleHistory, AlertQueries):
+class Store(UserStore, WebHitQueries, StatsQueries, RuleHistory, AlertQueries, IdentityMemoryQueries):
     """Owner of the DuckDB file. Use as a context manager or call :meth:`close`.
 
     Query groups for the web application live in mixins (``users``, ``web_hits``, ``stats``,
-    ``rule_history``, ``alerts``) so this file stays about ingestion, roster and review.
+    ``rule_history``, ``alerts``, ``identity_memory``) so this file stays about ingestion, roster and review.
     """
 
     def __init__(self, path: Path | str, *, read_only: bool = False) -> None:
         self.path = str(path)
         self._roster_version: int | None = None
+        self._memory_version: int | None = None
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -378,6 +380,7 @@ class Store(UserStore, WebHitQueries, StatsQueries, RuleHistory, AlertQueries):
                     "ruleset_version": h.ruleset_version,
                     "status": h.status,
                     "payload_sha256": h.payload_sha256,
+                    "author_keys": _dumps([list(k) for k in h.author_keys]),
                 }
             )
         tbl = pa.Table.from_pylist(rows)
@@ -386,10 +389,10 @@ class Store(UserStore, WebHitQueries, StatsQueries, RuleHistory, AlertQueries):
             self.con.execute(
                 "INSERT INTO hits (hit_id, platform, post_id, post_created_at, detected_at, nip, candidates, "
                 "identity_method, ambiguous, behaviour, score, identity_score, content_score, rules, terms, "
-                "targets, steps, explanation, ruleset_version, status, payload_sha256) "
+                "targets, steps, explanation, ruleset_version, status, payload_sha256, author_keys) "
                 "SELECT hit_id, platform, post_id, post_created_at, detected_at, nip, candidates, "
                 "identity_method, ambiguous, behaviour, score, identity_score, content_score, rules, terms, "
-                "targets, steps, explanation, ruleset_version, status, payload_sha256 FROM _hits_in "
+                "targets, steps, explanation, ruleset_version, status, payload_sha256, author_keys FROM _hits_in "
                 "ON CONFLICT DO NOTHING"
             )
         finally:
@@ -441,7 +444,14 @@ class Store(UserStore, WebHitQueries, StatsQueries, RuleHistory, AlertQueries):
         return row
 
     def review_hit(self, hit_id: str, *, status: str, reason: str, actor: str, nip: str | None = None) -> dict:
-        """Record a watcher's decision; the previous state goes into the audit log."""
+        """Record a watcher's decision; the previous state goes into the audit log.
+
+        In the same transaction the identity memory learns from the decision (rules in
+        :mod:`monitor.identity.memory`): confirming a name-matched hit with a NIP links the post
+        author's account keys to that NIP; dismissing a name-matched hit for a reason that is not
+        content-only (:func:`~monitor.identity.memory.is_identity_dismissal`) rejects every
+        candidate NIP for those keys; reopening leaves the memory as it is.
+        """
         before = self.get_hit(hit_id)
         if before is None:
             raise StoreError(f"hit {hit_id} not found")
@@ -452,16 +462,17 @@ class Store(UserStore, WebHitQueries, StatsQueries, RuleHistory, AlertQueries):
                 "confirmed_nip = ? WHERE hit_id = ?",
                 [status, actor, reason, _now(), nip, hit_id],
             )
-            self.audit(
-                actor,
-                f"hit.{status}",
-                hit_id,
-                {"reason": reason, "nip": nip, "previous_status": before["status"]},
-            )
+            learned = self._learn_from_review(before, status=status, reason=reason, actor=actor, nip=nip)
+            detail = {"reason": reason, "nip": nip, "previous_status": before["status"]}
+            if learned:
+                detail["identity_memory"] = learned
+            self.audit(actor, f"hit.{status}", hit_id, detail)
             self.con.commit()
         except Exception:
             self.con.rollback()
             raise
+        finally:
+            self._memory_version = None
         return self.get_hit(hit_id)  # type: ignore[return-value]
 
     # -- retention -------------------------------------------------------------------------

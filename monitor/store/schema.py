@@ -218,4 +218,36 @@ MIGRATIONS.append(
     )
 )
 
+MIGRATIONS.append(
+    (
+        5,
+        "identity memory: account links confirmed and (account, NIP) pairs rejected by reviewers",
+        """
+        -- account = normalised author key as the identity index uses it (author_account_keys):
+        -- one row per key of the author (id and/or handle form). Kept across roster imports.
+        CREATE TABLE account_links (
+            platform      VARCHAR NOT NULL,
+            account       VARCHAR NOT NULL,
+            nip           VARCHAR NOT NULL,
+            confirmed_by  VARCHAR NOT NULL,
+            confirmed_at  TIMESTAMPTZ NOT NULL,
+            hit_id        VARCHAR,
+            PRIMARY KEY (platform, account)
+        );
+        CREATE TABLE rejected_pairs (
+            platform      VARCHAR NOT NULL,
+            account       VARCHAR NOT NULL,
+            nip           VARCHAR NOT NULL,
+            rejected_by   VARCHAR NOT NULL,
+            rejected_at   TIMESTAMPTZ NOT NULL,
+            hit_id        VARCHAR,
+            reason        VARCHAR,
+            PRIMARY KEY (platform, account, nip)
+        );
+        -- the author's account keys as the identity index saw them when the hit was made
+        ALTER TABLE hits ADD COLUMN author_keys JSON;
+        """,
+    )
+)
+
 LATEST = MIGRATIONS[-1][0]
