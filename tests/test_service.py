@@ -168,3 +168,12 @@ async def test_alert_jobs_are_scheduled_when_alerts_are_enabled(tmp_path, monkey
     assert digest.next_run_time.hour == 7 and digest.next_run_time.minute == 45
     await svc.alerts_async()  # one pass over an empty queue works
     await svc.stop()
+    # the retention job runs next to the alert jobs without touching the schedule
+    svc2 = Service(config(tmp_path, extra='[alerts]\nenabled = true\nquiet_hours = ""\n'
+                                          '[retention]\nquarantine_days = 5'))
+    svc2.start()
+    jobs = sorted(j.id for j in svc2.scheduler.get_jobs())
+    assert svc2.retention() == {"posts": 0, "revisions": 0, "quarantine": 0}
+    assert svc2.retention()["quarantine"] == 0
+    assert sorted(j.id for j in svc2.scheduler.get_jobs()) == jobs
+    await svc2.stop()
