@@ -34,7 +34,7 @@ def cli(ctx: click.Context, verbose: bool) -> None:
 
 
 def _register() -> None:
-    from monitor.cli import alerts, demo, hits, ingest, roster, rules, serve, users
+    from monitor.cli import alerts, demo, hits, ingest, ranker, roster, rules, serve, users
 
     cli.add_command(roster.roster)
     cli.add_command(rules.rules)
@@ -46,6 +46,7 @@ def _register() -> None:
     cli.add_command(serve.serve_cmd)
     cli.add_command(users.users)
     cli.add_command(alerts.alerts)
+    cli.add_command(ranker.ranker)
 
 
 _register()

@@ -29,6 +29,7 @@ from monitor.sources import make_source
 from monitor.store import BatchResult
 
 log = logging.getLogger("monitor.service")
+RANKER_AT = (3, 30)  # local time of the daily ranker retraining (before the watchers' day starts)
 
 
 class Service:
@@ -78,7 +79,39 @@ class Service:
     # -- writing (one at a time) -----------------------------------------------------------
     def write_batch(self, name: str, batch: Batch, *, save_cursor: bool = True) -> BatchResult:
         with self.lock:
-            return self.pipeline.process(name, batch, save_cursor=save_cursor)
+            res = self.pipeline.process(name, batch, save_cursor=save_cursor)
+            if res.hits:
+                self._rank_new_hits()
+            return res
+
+    def _rank_new_hits(self) -> None:
+        """Give new hits a learned rank score with the latest model (if any); never fails a batch."""
+        try:
+            from monitor.ranking import rerank
+
+            rerank(self.app.store, only_unscored=True)
+        except Exception:
+            log.exception("ranking new hits failed")
+
+    def retrain_ranker(self) -> dict | None:
+        """Daily: retrain the learned ranker from all decisions and re-rank the waiting hits."""
+        from monitor.ranking import NotEnoughDecisions, train_and_rank
+
+        with self.lock:
+            try:
+                out = train_and_rank(self.app.store, actor="ranker")
+            except NotEnoughDecisions as exc:
+                log.info("ranker not trained: %s", exc)
+                return None
+        log.info("ranker trained", extra={"version": out["version"], "n_train": out["n_train"],
+                                          "ranked": out["ranked"]})
+        return out
+
+    async def retrain_ranker_async(self) -> None:
+        try:
+            await asyncio.to_thread(self.retrain_ranker)
+        except Exception:
+            log.exception("ranker training failed")
 
     def _cursor(self, name: str) -> dict | None:
         with self.lock:
@@ -151,6 +184,9 @@ class Service:
             hh, mm = (int(x) for x in ret.run_at.split(":"))
             self.scheduler.add_job(self.retention_async, CronTrigger(hour=hh, minute=mm, timezone=self.tz),
                                    id="retention", max_instances=1, coalesce=True)
+        self.scheduler.add_job(self.retrain_ranker_async, CronTrigger(hour=RANKER_AT[0], minute=RANKER_AT[1],
+                                                                      timezone=self.tz),
+                               id="ranker", max_instances=1, coalesce=True)
         self.scheduler.start()
         self._update_next_runs()
         log.info("service started", extra={"sources": sorted(self.polled), "webhooks": sorted(self.webhooks)})
@@ -180,15 +216,6 @@ class Service:
 
     def retention(self) -> dict:
         """Daily data-minimisation job (``[retention]``); posts behind a hit are never deleted."""
-        if self.config.alerts.enabled:
-            from monitor.alerting.setup import make_dispatcher
-
-            self.dispatcher = make_dispatcher(self.config, self.db)
-            self.scheduler.add_job(self.alerts_async, IntervalTrigger(seconds=30), id="alerts",
-                                   max_instances=1, coalesce=True, next_run_time=datetime.now(timezone.utc))
-            hh, mm = (int(x) for x in self.config.alerts.digest_at.split(":"))
-            self.scheduler.add_job(self.digest_async, CronTrigger(hour=hh, minute=mm, timezone=self.tz),
-                                   id="alerts:digest", max_instances=1, coalesce=True)
         ret = self.config.retention
         now = datetime.now(timezone.utc)
         with self.lock:

@@ -22,6 +22,7 @@ from monitor.models.hit import Hit
 from monitor.store.alerts import AlertQueries
 from monitor.store.errors import StoreError, parse_lock_error
 from monitor.store.identity_memory import IdentityMemoryQueries
+from monitor.store.ranking import RankerQueries
 from monitor.store.rule_history import RuleHistory
 from monitor.store.stats import StatsQueries
 from monitor.store.users import UserStore
@@ -86,7 +87,7 @@ _POST_SCHEMA = pa.schema(
 )
 
 
-class Store(UserStore, WebHitQueries, StatsQueries, RuleHistory, AlertQueries, IdentityMemoryQueries):
+class Store(UserStore, WebHitQueries, StatsQueries, RuleHistory, AlertQueries, IdentityMemoryQueries, RankerQueries):
     """Owner of the DuckDB file. Use as a context manager or call :meth:`close`.
 
     Query groups for the web application live in mixins (``users``, ``web_hits``, ``stats``,

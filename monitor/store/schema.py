@@ -250,4 +250,22 @@ MIGRATIONS.append(
     )
 )
 
+MIGRATIONS.append(
+    (
+        6,
+        "learned ranker: trained models (weights + held-out metrics) and a rank score per hit",
+        """
+        CREATE TABLE ranker_models (
+            version     INTEGER PRIMARY KEY,
+            trained_at  TIMESTAMPTZ NOT NULL,
+            n_train     INTEGER NOT NULL,
+            weights     JSON NOT NULL,     -- features, standardisation, coefficients, intercept
+            metrics     JSON NOT NULL      -- held-out precision@k / lift vs score order, AUC
+        );
+        -- probability of confirmation from the latest model (NULL: not ranked; the list then uses score)
+        ALTER TABLE hits ADD COLUMN rank_score DOUBLE;
+        """,
+    )
+)
+
 LATEST = MIGRATIONS[-1][0]

@@ -9,6 +9,9 @@ WEB_SORTS: dict[str, str] = {
     "score": "h.score DESC, h.post_created_at, h.hit_id",
     "time": "h.post_created_at DESC, h.hit_id",
     "instansi": "r.instansi NULLS LAST, h.score DESC, h.hit_id",
+    # the learned ranker's probability of confirmation; unranked hits (no model yet, or newer than the
+    # last ranking) follow in score order
+    "rank": "h.rank_score DESC NULLS LAST, h.score DESC, h.post_created_at, h.hit_id",
 }
 
 _TARGETS = "from_json(h.targets, '[\"VARCHAR\"]')"

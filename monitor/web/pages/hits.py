@@ -13,12 +13,13 @@ from markupsafe import Markup, escape
 
 from monitor.cli.output import explanation
 from monitor.models.hit import STATUSES
+from monitor.ranking import cues, load_model
 from monitor.timeutil import day_bounds, local_today
 from monitor.web.context import error_page, lang, render, require, state, user
 from monitor.web.messages import register
 
 PAGE_SIZE = 50
-SORTS = ("score", "time", "instansi")
+SORTS = ("score", "time", "instansi", "rank")
 FILTER_KEYS = ("instansi", "unit_kerja", "platform", "behaviour", "target", "status")
 REVIEWERS = ("admin", "pengawas")
 
@@ -49,6 +50,15 @@ register({
     "hits_sort_score": {"id": "skor tertinggi", "en": "highest score"},
     "hits_sort_time": {"id": "waktu terbaru", "en": "newest"},
     "hits_sort_instansi": {"id": "instansi", "en": "agency"},
+    "hits_sort_rank": {"id": "urutan pembelajaran", "en": "learned order"},
+    "hit_cues": {"id": "Petunjuk urutan pembelajaran", "en": "Learned-order cues"},
+    "hit_cues_note": {"id": "Model v{version}: peluang dikonfirmasi {p}. Kontribusi = log-odds relatif "
+                                 "terhadap rata-rata temuan yang sudah ditinjau.",
+                      "en": "Model v{version}: probability of confirmation {p}. Contribution = log-odds "
+                                 "relative to the average reviewed hit."},
+    "hit_cue_feature": {"id": "Petunjuk", "en": "Cue"},
+    "hit_cue_value": {"id": "Nilai", "en": "Value"},
+    "hit_cue_contribution": {"id": "Kontribusi", "en": "Contribution"},
     "hits_apply": {"id": "Terapkan", "en": "Apply"},
     "hits_reset": {"id": "Atur ulang", "en": "Reset"},
     "hits_counts": {"id": "Jumlah per status", "en": "Count per status"},
@@ -349,9 +359,13 @@ async def _hit_page(request: web.Request, hit: dict, *, status: int = 200, error
     hit_id = hit["hit_id"]
 
     def load(s):
-        return s.post_details(hit["platform"], hit["post_id"]), s.audit_entries(hit_id)
+        return s.post_details(hit["platform"], hit["post_id"]), s.audit_entries(hit_id), load_model(s)
 
-    post, history = await st.db(load)
+    post, history, ranker = await st.db(load)
+    ranking = None
+    if ranker is not None:
+        version, model = ranker
+        ranking = {"version": version, "p": model.predict_proba(hit), "cues": cues(model, hit, lg)}
     history = [h for h in history if str(h["action"]).startswith("hit.")]
     for h in history:
         if isinstance(h.get("detail"), str):
@@ -366,7 +380,7 @@ async def _hit_page(request: web.Request, hit: dict, *, status: int = 200, error
         post_url=web_url(hit.get("url")), parent_url=web_url(hit.get("parent_url")),
         explanation=explanation(hit, lg), can_review=u["role"] in REVIEWERS, reasons=DISMISS_REASONS,
         choose=hit["ambiguous"] or len(hit.get("candidates") or []) > 1,
-        saved=request.query.get("saved") == "1",
+        saved=request.query.get("saved") == "1", ranking=ranking,
     )
 
 
