@@ -105,6 +105,11 @@ async def test_reingest_is_idempotent_and_revisions_are_kept(tmp_path, store):
     assert third["ingest"].result.revised == 1
     assert store.post("x", "1")["text"] == "teks 1"
     assert store.count("post_revisions") == 1
+    # the hash the pipeline computed once is the hash of exactly what was stored
+    from monitor.store.duck import sha256_text
+    for table in ("posts", "post_revisions"):
+        for raw, sha in store.con.execute(f"SELECT raw, raw_sha256 FROM {table}").fetchall():
+            assert sha256_text(raw) == sha
 
 
 async def test_queue_applies_back_pressure(tmp_path, store):

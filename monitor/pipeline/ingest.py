@@ -26,13 +26,14 @@ class Pipeline:
         revisions: list[Post] = []
         duplicates = 0
         by_platform: dict[str, list[Post]] = defaultdict(list)
+        sha_of: dict[int, str] = {}  # each payload is hashed once, here, and handed to the store
         for p in batch.posts:
             by_platform[p.platform].append(p)
         for platform, posts in by_platform.items():
             known = self.store.known_payloads(platform, (p.post_id for p in posts))
             seen_in_batch: dict[str, str] = {}
             for p in posts:
-                sha = sha256_text(canonical_payload(p))
+                sha = sha_of[id(p)] = sha256_text(canonical_payload(p))
                 prev = known.get(p.post_id) or seen_in_batch.get(p.post_id)
                 if prev is None:
                     new.append(p)
@@ -47,13 +48,15 @@ class Pipeline:
         for p in new + revisions:
             hit = self.evaluator.evaluate(p)
             if hit is not None:
-                hit.payload_sha256 = sha256_text(canonical_payload(p))
+                hit.payload_sha256 = sha_of[id(p)]
                 hits.append(hit)
         quarantined = [(r.payload, r.reason) for r in batch.rejected]
         return self.store.commit_batch(
             source=source,
             posts=new,
             revisions=revisions,
+            hashes=[sha_of[id(p)] for p in new],
+            revision_hashes=[sha_of[id(p)] for p in revisions],
             hits=hits,
             quarantined=quarantined,
             cursor=batch.cursor if save_cursor else None,

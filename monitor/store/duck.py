@@ -279,22 +279,26 @@ class Store(UserStore, WebHitQueries, StatsQueries, RuleHistory, AlertQueries, I
         quarantined: Sequence[tuple[str, str]] = (),
         cursor: dict | None = None,
         duplicates: int = 0,
+        hashes: Sequence[str] | None = None,
+        revision_hashes: Sequence[str] | None = None,
     ) -> BatchResult:
         """Write one batch atomically: new posts, revisions, hits, quarantine, then the cursor.
 
         ``posts`` must already be filtered to posts not yet stored (see :meth:`known_payloads`);
-        the insert still ignores conflicts so a mistake cannot overwrite evidence.
+        the insert still ignores conflicts so a mistake cannot overwrite evidence. ``hashes`` /
+        ``revision_hashes`` are the payloads' SHA-256 when the caller already computed them.
         """
         now = _now()
         self.con.begin()
         try:
             if posts:
-                self._insert_posts(posts, source, now)
-            for p in revisions:
+                self._insert_posts(posts, source, now, hashes)
+            for i, p in enumerate(revisions):
                 raw = canonical_payload(p)
+                sha = revision_hashes[i] if revision_hashes is not None else sha256_text(raw)
                 self.con.execute(
                     "INSERT INTO post_revisions VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                    [p.platform, p.post_id, now, source, raw, sha256_text(raw)],
+                    [p.platform, p.post_id, now, source, raw, sha],
                 )
             for payload, reason in quarantined:
                 self.con.execute(
@@ -320,10 +324,12 @@ class Store(UserStore, WebHitQueries, StatsQueries, RuleHistory, AlertQueries, I
             [source, _dumps(cursor), now],
         )
 
-    def _insert_posts(self, posts: Sequence[Post], source: str, now: datetime) -> None:
+    def _insert_posts(self, posts: Sequence[Post], source: str, now: datetime,
+                      hashes: Sequence[str] | None = None) -> None:
         raws = [canonical_payload(p) for p in posts]
+        shas = list(hashes) if hashes is not None else [sha256_text(r) for r in raws]
         cols: dict[str, list] = {f.name: [] for f in _POST_SCHEMA}
-        for p, raw in zip(posts, raws):
+        for p, raw, sha in zip(posts, raws, shas):
             a, par = p.author, p.parent
             cols["platform"].append(p.platform)
             cols["post_id"].append(p.post_id)
@@ -345,7 +351,7 @@ class Store(UserStore, WebHitQueries, StatsQueries, RuleHistory, AlertQueries, I
                 par.author.model_dump_json() if par and par.author else None
             )
             cols["raw"].append(raw)
-            cols["raw_sha256"].append(sha256_text(raw))
+            cols["raw_sha256"].append(sha)
         tbl = pa.table(cols, schema=_POST_SCHEMA)
         self.con.register("_posts_in", tbl)
         try:
