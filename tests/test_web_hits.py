@@ -308,3 +308,13 @@ async def test_pages_have_no_untranslated_keys_in_either_language(web_client):
             assert not leftover.findall(html), (lg, path, leftover.findall(html))
         if lg == "en":
             assert "Daily hits" in html or "Hit " in html
+
+
+async def test_identity_method_is_shown_in_words(web_client):
+    from tests.webutil import login as _login
+
+    await _login(web_client, "pengawas1")
+    hid = await web_client.svc.db(lambda s: s.con.execute(
+        "SELECT hit_id FROM hits WHERE identity_method = 'declared_account' LIMIT 1").fetchone()[0])
+    page = await (await web_client.get(f"/hits/{hid}")).text()
+    assert "akun yang didaftarkan" in page and ": declared_account<" not in page

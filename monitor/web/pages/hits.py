@@ -33,6 +33,12 @@ DISMISS_REASONS: dict[str, str] = {
 }
 
 register({
+    "method_declared_account": {"id": "akun yang didaftarkan", "en": "declared account"},
+    "method_reviewer_link": {"id": "akun yang dikonfirmasi pengawas", "en": "account confirmed by a reviewer"},
+    "method_name": {"id": "kemiripan nama", "en": "name similarity"},
+    "method_none": {"id": "-", "en": "-"},
+})
+register({
     "hits_title": {"id": "Temuan harian", "en": "Daily hits"},
     "hits_date": {"id": "Tanggal", "en": "Date"},
     "hits_prev_day": {"id": "« hari sebelumnya", "en": "« previous day"},
