@@ -27,6 +27,7 @@ import ahocorasick
 from pydantic import BaseModel, ConfigDict
 
 from monitor.models.evidence import Field_, RuleMatch
+from monitor.rules.prefilter import GatedRegex
 from monitor.rules.schema import RegexTerm, Rule, term_display
 from monitor.text import normalize
 
@@ -55,29 +56,32 @@ def automaton_keys(norm_term: str) -> tuple[str, ...]:
     return keys
 
 
+Searcher = "re.Pattern[str] | GatedRegex"  # anything with .search(text)
+
+
 @dataclass(frozen=True)
 class _CompiledRule:
     """Per-rule data the matcher needs at run time."""
 
     displays: tuple[str, ...]  # positive terms (any, then all) as written
     any_plain: frozenset[int]  # positions of plain ``any`` terms
-    any_regex: tuple[tuple[int, re.Pattern[str]], ...]
+    any_regex: tuple[tuple[int, Searcher], ...]
     all_plain: frozenset[int]
-    all_regex: tuple[tuple[int, re.Pattern[str]], ...]
-    none_regex: tuple[re.Pattern[str], ...]
+    all_regex: tuple[tuple[int, Searcher], ...]
+    none_regex: tuple[Searcher, ...]
     has_any: bool
     plain_any_only: bool  # only plain ``any`` (and plain ``none``) terms: one hit decides
 
 
-def _compile_rule(idx: int, rule: Rule, entries: dict[str, list[tuple[int, int]]]) -> _CompiledRule:
+def _compile_rule(idx: int, rule: Rule, entries: dict[str, list[tuple[int, int]]], gate: bool = True) -> _CompiledRule:
     """Register the rule's plain terms in ``entries`` and return its run-time data."""
     positives = [*rule.terms.any, *rule.terms.all]
     n_any = len(rule.terms.any)
     plain: dict[bool, set[int]] = {True: set(), False: set()}  # keyed by "is an any-term"
-    regex: dict[bool, list[tuple[int, re.Pattern[str]]]] = {True: [], False: []}
+    regex: dict[bool, list[tuple[int, Searcher]]] = {True: [], False: []}
     for pos, term in enumerate(positives):
         if isinstance(term, RegexTerm):
-            regex[pos < n_any].append((pos, re.compile(term.regex)))
+            regex[pos < n_any].append((pos, _regex(term.regex, gate)))
         else:
             plain[pos < n_any].add(pos)
             for key in automaton_keys(normalize(term)):
@@ -85,7 +89,7 @@ def _compile_rule(idx: int, rule: Rule, entries: dict[str, list[tuple[int, int]]
     none_regex = []
     for term in rule.terms.none:
         if isinstance(term, RegexTerm):
-            none_regex.append(re.compile(term.regex))
+            none_regex.append(_regex(term.regex, gate))
         else:
             for key in automaton_keys(normalize(term)):
                 entries.setdefault(key, []).append((idx, _NONE))
@@ -101,12 +105,22 @@ def _compile_rule(idx: int, rule: Rule, entries: dict[str, list[tuple[int, int]]
     )
 
 
-class Matcher:
-    """Evaluates a fixed list of rules (enabled or not) on normalised texts."""
+def _regex(pattern: str, gate: bool):
+    """A compiled regex term, behind its exact character prefilter unless ``gate`` is off."""
+    rx = re.compile(pattern)
+    return GatedRegex(rx) if gate else rx
 
-    def __init__(self, rules: Sequence[Rule]) -> None:
+
+class Matcher:
+    """Evaluates a fixed list of rules (enabled or not) on normalised texts.
+
+    ``gate=False`` runs every regex term directly: the straightforward path the tests compare the
+    prefiltered one against.
+    """
+
+    def __init__(self, rules: Sequence[Rule], *, gate: bool = True) -> None:
         entries: dict[str, list[tuple[int, int]]] = {}  # automaton key -> (rule index, term position)
-        self._rules = tuple(_compile_rule(idx, rule, entries) for idx, rule in enumerate(rules))
+        self._rules = tuple(_compile_rule(idx, rule, entries, gate) for idx, rule in enumerate(rules))
         # Rules an automaton hit cannot reveal: a regex in ``any``, or no plain positive term.
         self._regex_driven = frozenset(
             idx for idx, r in enumerate(self._rules) if r.any_regex or not (r.any_plain or r.all_plain)
