@@ -101,7 +101,6 @@ for "what is newer than X"; it reads from the head down to what it saw last time
 from __future__ import annotations
 
 import copy
-import json
 import logging
 import re
 from dataclasses import dataclass, field
@@ -113,6 +112,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from monitor.collect.http_source import HttpSource, check_base_url
 from monitor.collect.base import Batch, Rejected
+from monitor.collect.payload import describe_validation, dump_raw
 from monitor.collect.http import FetchError, HttpClient, HttpOptions
 from monitor.models import Author, ParentRef, Post
 
@@ -255,10 +255,6 @@ class BlueskyError(Exception):
 
 
 # ============================================================================ mapping
-
-
-def dump_raw(item: Any) -> str:
-    return json.dumps(item, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -507,14 +503,6 @@ def feed_item_to_post(item: Any, *, raw: Any = None, parents: Mapping[str, Any] 
         parent=parent,
         raw=raw_text,
     )
-
-
-def describe_validation(exc: ValidationError) -> str:
-    parts = []
-    for e in exc.errors():
-        loc = ".".join(str(x) for x in e["loc"]) or "(post)"
-        parts.append(f"{loc}: {e['msg']}")
-    return "; ".join(parts)
 
 
 # ============================================================================ walk helpers

@@ -61,7 +61,6 @@ validate becomes a :class:`~monitor.collect.base.Rejected` and the rest of the p
 from __future__ import annotations
 
 import copy
-import json
 import logging
 import os
 import re
@@ -74,6 +73,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from monitor.collect.http_source import HttpSource, check_base_url
 from monitor.collect.base import Batch, Rejected
+from monitor.collect.payload import describe_validation, dump_raw
 from monitor.collect.http import FetchError, HttpClient, HttpOptions
 from monitor.models import Author, ParentRef, Post
 
@@ -196,10 +196,6 @@ def html_to_text(fragment: str | None) -> str:
 def id_key(status_id: str) -> tuple[int, str]:
     """Mastodon's documented id order: a longer id is newer, then lexical order."""
     return (len(status_id), status_id)
-
-
-def dump_raw(item: Any) -> str:
-    return json.dumps(item, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
 def _host(url: Any) -> str | None:
@@ -363,14 +359,6 @@ def status_to_post(
         parent=parent,
         raw=dump_raw(st),
     )
-
-
-def describe_validation(exc: ValidationError) -> str:
-    parts = []
-    for e in exc.errors():
-        loc = ".".join(str(x) for x in e["loc"]) or "(post)"
-        parts.append(f"{loc}: {e['msg']}")
-    return "; ".join(parts)
 
 
 # ============================================================================ cursor helpers

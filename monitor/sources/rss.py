@@ -94,7 +94,8 @@ from monitor.collect.http_source import HttpSource
 from monitor.collect.base import Batch, Rejected
 from monitor.collect.http import FetchError, HttpClient, HttpOptions
 from monitor.models import Author, Post
-from monitor.sources.mastodon import describe_validation, html_to_text
+from monitor.collect.payload import describe_validation
+from monitor.sources.mastodon import html_to_text
 
 log = logging.getLogger(__name__)
 

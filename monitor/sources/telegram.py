@@ -106,7 +106,7 @@ from monitor.collect.base import Batch, Rejected
 from monitor.collect.http import FetchError, HttpClient, HttpOptions
 from monitor.config import secret_from_env
 from monitor.models import Author, ParentRef, Post
-from monitor.sources.mastodon import describe_validation, dump_raw
+from monitor.collect.payload import describe_validation, dump_raw
 
 log = logging.getLogger(__name__)
 

@@ -21,6 +21,7 @@ from typing import Any, AsyncIterator
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from monitor.collect.base import Batch, Rejected, Source
+from monitor.collect.payload import dump_raw
 from monitor.models import Post
 from monitor.models.validation import error_lines
 
@@ -34,10 +35,6 @@ class WebhookOptions(BaseModel):
 
 class PayloadError(ValueError):
     """The request body as a whole is unusable (not JSON, wrong shape, too many items)."""
-
-
-def _canonical(item: Any) -> str:
-    return json.dumps(item, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
 def parse_payload(body: bytes, *, max_items: int) -> tuple[Batch, list[dict]]:
@@ -56,7 +53,7 @@ def parse_payload(body: bytes, *, max_items: int) -> tuple[Batch, list[dict]]:
     batch = Batch()
     results: list[dict] = []
     for i, item in enumerate(items):
-        raw = _canonical(item)
+        raw = dump_raw(item)
         if not isinstance(item, dict):
             reason = "an item must be a JSON object"
         else:

@@ -105,7 +105,7 @@ from monitor.collect.http_source import HttpSource, check_base_url
 from monitor.collect.base import Batch, Rejected
 from monitor.collect.http import FetchError, HttpClient, HttpOptions
 from monitor.models import Author, ParentRef, Post
-from monitor.sources.mastodon import describe_validation, dump_raw
+from monitor.collect.payload import describe_validation, dump_raw
 
 log = logging.getLogger(__name__)
 

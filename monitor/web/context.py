@@ -46,6 +46,13 @@ class WebState:
         return await self.svc.db(fn, *args, **kw)
 
 
+def safe_local_path(value: str | None) -> str:
+    """Only same-site relative paths (no open redirect through ``next``/``back``); else ``/``."""
+    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return "/"
+
+
 def state(request: web.Request) -> WebState:
     return request.app[WEB]  # type: ignore[return-value]
 

@@ -7,23 +7,16 @@ from datetime import datetime, timedelta, timezone
 from aiohttp import web
 
 from monitor.web.auth import SESSION_COOKIE, new_token, token_hash, verify_password
-from monitor.web.context import render, state, user
+from monitor.web.context import render, safe_local_path, state, user
 from monitor.web.middleware import is_https
 
 SESSION_HOURS = 12
 
 
-def _safe_next(value: str | None) -> str:
-    """Only same-site relative paths: no open redirect through ``?next=``."""
-    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
-        return value
-    return "/"
-
-
 async def login_form(request: web.Request) -> web.Response:
     if user(request):
         raise web.HTTPFound("/")
-    return render(request, "login.html", error=None, next=_safe_next(request.query.get("next")), username="")
+    return render(request, "login.html", error=None, next=safe_local_path(request.query.get("next")), username="")
 
 
 async def login(request: web.Request) -> web.StreamResponse:
@@ -31,7 +24,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     username = str(form.get("username", "")).strip()
     password = str(form.get("password", ""))
-    nxt = _safe_next(str(form.get("next", "/")))
+    nxt = safe_local_path(str(form.get("next", "/")))
     addr = request.remote or "?"
     if st.throttle.blocked(addr, username):
         return render(request, "login.html", status=429, error="login_throttled", next=nxt, username=username)
@@ -73,7 +66,7 @@ async def set_lang(request: web.Request) -> web.StreamResponse:
     code = str(form.get("lang", "id"))
     if u and code in ("id", "en"):
         await state(request).db(lambda s: s.update_user(u["username"], actor=u["username"], lang=code))
-    raise web.HTTPFound(_safe_next(str(form.get("next", "/"))))
+    raise web.HTTPFound(safe_local_path(str(form.get("next", "/"))))
 
 
 def setup(app: web.Application) -> None:

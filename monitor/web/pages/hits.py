@@ -15,7 +15,7 @@ from monitor.cli.output import explanation
 from monitor.models.hit import STATUSES
 from monitor.ranking import cues, load_model
 from monitor.timeutil import day_bounds, local_today
-from monitor.web.context import error_page, lang, render, require, state, user
+from monitor.web.context import error_page, lang, render, require, safe_local_path, state, user
 from monitor.web.messages import register
 
 PAGE_SIZE = 50
@@ -256,12 +256,6 @@ async def load_visible_hit(request: web.Request, hit_id: str) -> tuple[dict | No
     return hit, None
 
 
-def _safe_back(value: str | None) -> str:
-    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
-        return value
-    return "/"
-
-
 # -- the list --------------------------------------------------------------------------------------
 @require()
 async def hit_list(request: web.Request) -> web.Response:
@@ -323,7 +317,7 @@ async def bulk(request: web.Request) -> web.StreamResponse:
     st = state(request)
     u = user(request)
     form = await request.post()
-    back = _safe_back(str(form.get("next", "/")))
+    back = safe_local_path(str(form.get("next", "/")))
     sep = "&" if "?" in back else "?"
     action = ACTIONS.get(str(form.get("action", "")))
     ids = [str(v) for v in form.getall("hit_id", [])][:1000]
