@@ -32,7 +32,8 @@ script prints the confusion counts (TP FP FN TN), precision and recall, then the
 positives with the highest scores and the misses, with the rules and terms that fired (for a
 miss: the rules that matched below the threshold). The summary lines at the end are the
 figures the rule packs are held to: recall on pilkada-dki2017, precision on pilkada-dki2017 +
-controls, precision and recall on pilpres2019-labelled.
+controls, precision and recall on pilpres2019-labelled; the last lines compare them with the
+targets of issue 7 (``TARGETS``) and say which are met.
 """
 
 from __future__ import annotations
@@ -297,6 +298,29 @@ def print_report(rep: Report, show: int = 10) -> None:
     print(_line("precision pilkada-dki2017 + controls", rep.combined("pilkada", ["pilkada-dki2017"], controls=True)))
     print(_line("pilpres2019-labelled", rep.combined("pilpres", ["pilpres2019-labelled"])))
     print(_line("pilpres2019-labelled + controls", rep.combined("pilpres", ["pilpres2019-labelled"], controls=True)))
+    print("=== targets (issue 7)")
+    for line in target_lines(rep):
+        print(line)
+
+
+#: (label, setup, sources, with controls, minimum precision, minimum recall): the issue 7 targets
+TARGETS = (
+    ("pilkada-dki2017 + controls", "pilkada", ["pilkada-dki2017"], True, 0.95, 0.90),
+    ("pilpres2019-labelled", "pilpres", ["pilpres2019-labelled"], False, 0.90, 0.80),
+)
+
+
+def target_lines(rep: Report) -> list[str]:
+    """One line per target: the figure, the minimum and whether it is met (``n/a``: no rows)."""
+    out = []
+    for label, setup, sources, controls, min_p, min_r in TARGETS:
+        c = rep.combined(setup, sources, controls=controls)
+        parts = []
+        for name, value, minimum in (("precision", c.precision, min_p), ("recall", c.recall, min_r)):
+            verdict = "n/a" if value is None else ("met" if value >= minimum else "NOT MET")
+            parts.append(f"{name} {_fmt(value)} (>= {minimum:.2f}: {verdict})")
+        out.append(f"{label:<42} " + "  ".join(parts))
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
