@@ -10,7 +10,7 @@ import pytest
 from monitor.demo import DATA_DIR
 from monitor.rules import load_rules
 from monitor.rules.engine import Matcher
-from monitor.rules.prefilter import GatedRegex, required_literals
+from monitor.rules.prefilter import GatedRegex, required_literals, required_strings
 from monitor.text import normalize
 
 REPO = Path(__file__).resolve().parents[1]
@@ -70,3 +70,45 @@ def test_gate_never_hides_a_match_on_random_texts():
         for _ in range(2000):
             s = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 12)))
             assert bool(gated.search(s)) == bool(rx.search(s)), (p, s)
+
+
+@pytest.mark.parametrize("pattern,strings", [
+    (r"\b(?:coblos|pilih) 0?2\b", {"coblos 02", "coblos 2", "pilih 02", "pilih 2"}),
+    (r"(?:^| )#\w*?(?:coblos|pilih)", {"coblos", "pilih"}),
+    (r"(?:#a|b#)c", {"#ac", "b#c"}),
+    (r"\w+", set()),
+    (r"(?i)abc", set()),
+])
+def test_required_strings(pattern, strings):
+    assert required_strings(re.compile(pattern)) == strings
+
+
+def test_string_gate_never_hides_a_match_on_random_regexes():
+    """Random patterns (groups, alternations, repeats, classes, look-arounds) on random texts."""
+    rnd = random.Random(5)
+    atoms = ["a", "b", "c", " ", "#", r"\b", "(?=a)", "(?!b)", "[ab]", r"\w", ".", "^", "$"]
+
+    def gen(depth: int = 0) -> str:
+        k = rnd.random()
+        if depth > 3 or k < 0.35:
+            return rnd.choice(atoms)
+        if k < 0.55:
+            return "".join(gen(depth + 1) for _ in range(rnd.randint(2, 4)))
+        if k < 0.7:
+            return "(?:" + "|".join(gen(depth + 1) for _ in range(rnd.randint(2, 3))) + ")"
+        if k < 0.85:
+            return "(" + gen(depth + 1) + ")" + rnd.choice(["?", "*", "+", "{1,2}", "{0,3}", "{2}", "{2,5}"])
+        return "(?:" + gen(depth + 1) + ")"
+
+    gated = 0
+    for _ in range(1500):
+        try:
+            rx = re.compile(gen())
+        except re.error:
+            continue
+        gate = GatedRegex(rx)
+        gated += bool(gate.any_of)
+        for _ in range(150):
+            s = "".join(rnd.choice("abc #d") for _ in range(rnd.randint(0, 10)))
+            assert bool(gate.search(s)) == bool(rx.search(s)), (rx.pattern, s)
+    assert gated > 100  # the string gate was exercised

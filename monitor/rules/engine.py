@@ -20,7 +20,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
+from itertools import accumulate
 from dataclasses import dataclass
 
 import ahocorasick
@@ -29,13 +31,14 @@ from pydantic import BaseModel, ConfigDict
 from monitor.models.evidence import Field_, RuleMatch
 from monitor.rules.prefilter import GatedRegex
 from monitor.rules.schema import RegexTerm, Rule, term_display
-from monitor.text import normalize
+from monitor.text import normalize, normalize_many
 
 __all__ = ["LoadedRule", "Matcher", "RuleSet", "rules_version"]
 
 _NONE = -1  # term position used for ``none`` terms in automaton entries
 _EMPTY: frozenset[int] = frozenset()
 _MATCH_CACHE_SIZE = 50_000
+_SEP = "\x00"  # between texts of a batch: deleted by normalisation, so in no text and no key
 
 
 class LoadedRule(BaseModel):
@@ -46,6 +49,10 @@ class LoadedRule(BaseModel):
     rule: Rule
     source_file: str
     line: int | None = None
+    pack: str | None = None
+    """``pack.name`` of the file the rule came from."""
+    pack_elections: tuple[str, ...] = ()
+    """``pack.elections`` of that file: the elections the rule is scoped to (empty: any)."""
 
 
 def automaton_keys(norm_term: str) -> tuple[str, ...]:
@@ -111,6 +118,18 @@ def _regex(pattern: str, gate: bool):
     return GatedRegex(rx) if gate else rx
 
 
+def _automaton(entries: dict[str, list[tuple[int, int]]]) -> ahocorasick.Automaton | None:
+    """An automaton mapping each key to its (rule index, term position) entries; None if no key."""
+    entries = {key: value for key, value in entries.items() if value}
+    if not entries:
+        return None
+    automaton = ahocorasick.Automaton()
+    for key, value in entries.items():
+        automaton.add_word(key, tuple(dict.fromkeys(value)))
+    automaton.make_automaton()
+    return automaton
+
+
 class Matcher:
     """Evaluates a fixed list of rules (enabled or not) on normalised texts.
 
@@ -125,12 +144,13 @@ class Matcher:
         self._regex_driven = frozenset(
             idx for idx, r in enumerate(self._rules) if r.any_regex or not (r.any_plain or r.all_plain)
         )
-        self._automaton: ahocorasick.Automaton | None = None
-        if entries:
-            self._automaton = ahocorasick.Automaton()
-            for key, value in entries.items():
-                self._automaton.add_word(key, tuple(dict.fromkeys(value)))
-            self._automaton.make_automaton()
+        # Character sets of which a text must hold one (all of its characters) for a regex-driven
+        # rule to have a chance without automaton hits (``None``: some rule can always fire).
+        self._triggers = self._regex_triggers() if self._regex_driven else ()
+        self._automaton = _automaton(entries)
+        # for batches (``evaluate_many``): positive terms and ``none`` terms apart
+        self._positive = _automaton({k: [e for e in v if e[1] != _NONE] for k, v in entries.items()})
+        self._negative = _automaton({k: [e for e in v if e[1] == _NONE] for k, v in entries.items()})
 
     def evaluate(self, norm: str) -> list[tuple[int, tuple[str, ...]]]:
         """Rules that fire on normalised text ``norm``: (rule index, positive terms that occurred)."""
@@ -145,6 +165,69 @@ class Matcher:
                         found[idx].add(pos)
                     else:
                         found[idx] = {pos}
+        return self._decide(norm, found, excluded)
+
+    def evaluate_many(self, norms: Sequence[str]) -> list[list[tuple[int, tuple[str, ...]]]]:
+        """``[self.evaluate(n) for n in norms]``, with one automaton pass over the whole batch."""
+        fired = self.fired_many(norms)
+        return [fired.get(i, []) for i in range(len(norms))]
+
+    def fired_many(self, norms: Sequence[str]) -> dict[int, list[tuple[int, tuple[str, ...]]]]:
+        """``{i: self.evaluate(n) for i, n in enumerate(norms)}`` without the texts that fire nothing.
+
+        The texts are scanned as one string, each padded as in ``evaluate`` and separated by NUL,
+        which neither a normalised text nor an automaton key contains: no key can span two texts,
+        so every hit lies inside one text and is exactly a hit of ``evaluate``. The batch pass
+        looks for positive terms only: ``none`` terms can only remove rules, so they are looked
+        up only in the few texts where a rule can fire, i.e. texts with a positive hit or holding
+        the characters a regex-driven rule needs (``_triggers``). Other texts cost no Python work.
+        """
+        n = len(norms)
+        out: dict[int, list[tuple[int, tuple[str, ...]]]] = {}
+        if not n:
+            return out
+        joined = " " + f" {_SEP} ".join(norms) + " "
+        if joined.count(_SEP) != n - 1:  # not normalised texts: no batch shortcut
+            return {i: f for i, f in enumerate(map(self.evaluate, norms)) if f}
+        starts = list(accumulate((len(x) + 3 for x in norms[:-1]), initial=0))
+        found_in: dict[int, dict[int, set[int]]] = {}
+        if self._positive is not None:
+            for end, hits in self._positive.iter(joined):
+                i = bisect_right(starts, end) - 1
+                found = found_in.get(i)
+                if found is None:
+                    found = found_in[i] = {}
+                for idx, pos in hits:
+                    if idx in found:
+                        found[idx].add(pos)
+                    else:
+                        found[idx] = {pos}
+        todo: Iterable[int]
+        if self._triggers is None:
+            todo = range(n)
+        else:
+            todo = set(found_in)
+            for need in self._triggers:
+                at = joined.find(need[0])
+                while at != -1:
+                    i = bisect_right(starts, at) - 1
+                    if i not in todo and all(c in norms[i] for c in need):
+                        todo.add(i)
+                    at = joined.find(need[0], starts[i + 1]) if i + 1 < n else -1
+        negative = self._negative
+        for i in todo:
+            norm = norms[i]
+            excluded: set[int] = set()
+            if negative is not None and norm:
+                for _, hits in negative.iter(f" {norm} "):
+                    excluded.update(idx for idx, _ in hits)
+            fired = self._decide(norm, found_in.get(i, {}), excluded)
+            if fired:
+                out[i] = fired
+        return out
+
+    def _decide(self, norm: str, found: dict[int, set[int]], excluded: set[int]) -> list[tuple[int, tuple[str, ...]]]:
+        """The rules that fire, given the automaton hits of ``norm``."""
         candidates = found.keys() | self._regex_driven if self._regex_driven else found.keys()
         fired: list[tuple[int, tuple[str, ...]]] = []
         for idx in sorted(candidates - excluded if excluded else candidates):
@@ -159,6 +242,21 @@ class Matcher:
             displays = rule.displays
             fired.append((idx, tuple(dict.fromkeys(displays[p] for p in positions))))
         return fired
+
+    def _regex_triggers(self) -> tuple[tuple[str, ...], ...] | None:
+        """Without a plain hit, a regex-driven rule can fire only if one of its ``any`` regexes (or,
+        with no ``any`` terms, its first ``all`` regex) matches, which needs that regex's required
+        characters (``GatedRegex.need``). A text holding none of these sets fires no such rule."""
+        out: list[tuple[str, ...]] = []
+        for idx in self._regex_driven:
+            rule = self._rules[idx]
+            regexes = [rx for _, rx in (rule.any_regex if rule.has_any else rule.all_regex[:1])]
+            for rx in regexes:
+                need = getattr(rx, "need", ())
+                if not need:
+                    return None
+                out.append(need)
+        return tuple(dict.fromkeys(out))
 
     @staticmethod
     def _check(rule: _CompiledRule, norm: str, got: set[int]) -> list[int] | None:
@@ -214,9 +312,29 @@ class RuleSet:
         """Like ``match`` for a text already passed through ``monitor.text.normalize``."""
         if field not in ("text", "parent"):
             raise ValueError(f"field must be 'text' or 'parent', not {field!r}")
+        return self._matches(self._matcher.evaluate(norm_text), field)
+
+    def match_many(self, texts: Sequence[str], field: Field_ = "text") -> list[list[RuleMatch]]:
+        """``[self.match(t, field) for t in texts]``, normalised and scanned batch-wise."""
+        return self.match_normalized_many(normalize_many(texts), field)
+
+    def match_normalized_many(self, norm_texts: Sequence[str], field: Field_ = "text") -> list[list[RuleMatch]]:
+        """``[self.match_normalized(n, field) for n in norm_texts]``, scanned batch-wise."""
+        if field not in ("text", "parent"):
+            raise ValueError(f"field must be 'text' or 'parent', not {field!r}")
+        fired = self.match_sparse(norm_texts, field)
+        return [fired.get(i, []) for i in range(len(norm_texts))]
+
+    def match_sparse(self, norm_texts: Sequence[str], field: Field_ = "text") -> dict[int, list[RuleMatch]]:
+        """``{i: self.match_normalized(n, field)}`` for the normalised texts on which a rule fires."""
+        if field not in ("text", "parent"):
+            raise ValueError(f"field must be 'text' or 'parent', not {field!r}")
+        return {i: self._matches(fired, field) for i, fired in self._matcher.fired_many(norm_texts).items()}
+
+    def _matches(self, fired: list[tuple[int, tuple[str, ...]]], field: Field_) -> list[RuleMatch]:
         cache = self._match_cache
         out = []
-        for idx, terms in self._matcher.evaluate(norm_text):
+        for idx, terms in fired:
             key = (idx, field, terms)
             match = cache.get(key)
             if match is None:

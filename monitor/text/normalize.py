@@ -186,7 +186,17 @@ def normalize(text: str) -> str:
     """Return the canonical matching form of ``text`` (see module docstring)."""
     if not text:
         return ""
-    s = text.translate(_ASCII_TABLE) if text.isascii() else _unicode_stage(text)
+    return finish(stage1(text))
+
+
+def stage1(text: str) -> str:
+    """Step 1 plus the character table: lower-case text made of letters, digits, ``_#@$``, spaces
+    and (non-ASCII only) symbols. ``translate(_ASCII_TABLE)`` leaves its output unchanged."""
+    return text.translate(_ASCII_TABLE) if text.isascii() else _unicode_stage(text)
+
+
+def finish(s: str) -> str:
+    """Steps 2-6 on the output of ``stage1``."""
     p = _ASCII if s.isascii() else _UNICODE
     if "$" in s:
         s = p.dollar.sub("s", s).replace("$", " ")
