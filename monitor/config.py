@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from monitor.models.election import ELECTION_ID_PATTERN, Election
 from monitor.models.post import KINDS
 from monitor.models.validation import error_lines
 
@@ -138,6 +139,9 @@ class RetentionConfig(_Strict):
     """Posts with no hit (never evidence of anything) older than this are deleted, with their revisions."""
     quarantine_days: int = Field(0, ge=0)
     """Quarantined inputs older than this are deleted."""
+    dismissed_hits_days: int = Field(0, ge=0)
+    """Posts whose every hit was dismissed this many days ago (none on legal hold) are deleted with
+    those hits. New/under-review and confirmed hits, and hits on legal hold, are always kept."""
     run_at: str = "03:30"
     """Local time of the daily retention job."""
 
@@ -226,6 +230,18 @@ class Config(_Strict):
     retention: RetentionConfig = Field(default_factory=RetentionConfig)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     sources: dict[str, SourceBlock] = Field(default_factory=dict)
+    elections: dict[str, Election] = Field(default_factory=dict)
+    """``[elections.ID]``: each election (Pemilu, each Pilkada) with its region, dates and rule packs."""
+
+    @field_validator("elections")
+    @classmethod
+    def _election_ids(cls, v: dict[str, Election]) -> dict[str, Election]:
+        import re
+
+        for key in v:
+            if not re.match(ELECTION_ID_PATTERN, key):
+                raise ValueError(f"election id '{key}': use lower-case letters, digits, '.', '_' and '-'")
+        return {key: e.model_copy(update={"id": key}) for key, e in v.items()}
 
     base_dir: Path = Field(default=Path("."), exclude=True)
 

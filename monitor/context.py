@@ -46,7 +46,7 @@ class AppContext:
     @property
     def rules(self) -> RuleHolder:
         if self._rules is None:
-            self._rules = RuleHolder(self.config.rule_paths)
+            self._rules = RuleHolder(self.config.rule_paths, elections=self.config.elections.keys())
         return self._rules
 
     def record_rules(self) -> None:
@@ -64,7 +64,8 @@ class AppContext:
         if self._pipeline is None:
             self.record_rules()
             identity = IdentityProvider(self.store, self.config.scoring.name_threshold)
-            evaluator = Evaluator(lambda: self.rules.current, identity, Scorer(self.config.scoring))
+            evaluator = Evaluator(lambda: self.rules.current, identity, Scorer(self.config.scoring),
+                                  elections=list(self.config.elections.values()), tz=self.config.office.tz)
             self._pipeline = Pipeline(self.store, evaluator)
         return self._pipeline
 

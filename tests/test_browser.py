@@ -46,6 +46,9 @@ def test_watcher_reviews_the_daily_list(served, browser):
     rows = page.locator("tr.hit-row")
     total = rows.count()
     assert total > 10
+    # every unreviewed hit shows its 7-day registration countdown (the demo was just collected)
+    badge = rows.first.locator(".badge[data-days-left]")
+    assert badge.inner_text().strip().endswith("hari lagi") and 0 < int(badge.get_attribute("data-days-left")) <= 7
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "daily-list.png"), full_page=False)
 

@@ -23,11 +23,12 @@ def check(ctx: click.Context, paths: tuple[Path, ...]) -> None:
     """Validasi berkas aturan dan jalankan semua contohnya / validate rule files and run every example."""
     s = settings(ctx)
     targets = list(paths) or s.config.rule_paths
-    errors = check_rules(targets)
+    elections = s.config.elections.keys()  # pack.elections may only name configured elections
+    errors = check_rules(targets, elections)
     if errors:
         click.echo(s.t("rules_invalid", n=len(errors)), err=True)
         for e in errors:
             click.echo(f"  {e}", err=True)
         ctx.exit(1)
-    rs = load_rules(targets)
+    rs = load_rules(targets, elections)
     click.echo(s.t("rules_ok", rules=len(rs.rules), files=len(rs.files), version=rs.version))

@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from monitor.models.election import ElectionSuggestion
 from monitor.models.evidence import RuleMatch
 from monitor.models.identity import IdentityResult
 
@@ -53,3 +54,5 @@ class Hit(BaseModel):
     author_keys: list[tuple[str, str]] = Field(default_factory=list)
     """Normalised ``(platform, account)`` keys of the post author (``author_account_keys``), set by
     the evaluator; the identity memory links or rejects these keys when the hit is reviewed."""
+    election: ElectionSuggestion | None = None
+    """The election and stage the hit probably concerns (set when elections are configured)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from pathlib import Path
 
 from monitor.rules import RuleSet, RuleSetError, load_rules
@@ -25,17 +26,19 @@ def _signature(paths: list[Path]) -> tuple:
 
 
 class RuleHolder:
-    def __init__(self, paths: list[Path]) -> None:
+    def __init__(self, paths: list[Path], elections: Collection[str] | None = None) -> None:
         self.paths = list(paths)
+        self.elections = None if elections is None else frozenset(elections)
+        """Configured election ids; ``pack.elections`` may name only these (None: not checked)."""
         self._sig = _signature(self.paths)
-        self.current: RuleSet = load_rules(self.paths)  # the first load must succeed
+        self.current: RuleSet = load_rules(self.paths, self.elections)  # the first load must succeed
         self.last_error: RuleSetError | None = None
 
     def reload(self) -> bool:
         """Try to load the rule files again. On error keep the running rules; return success."""
         self._sig = _signature(self.paths)
         try:
-            new = load_rules(self.paths)
+            new = load_rules(self.paths, self.elections)
         except RuleSetError as exc:
             self.last_error = exc
             log.error(

@@ -4,12 +4,13 @@
 error (so a running service can keep its previous rule set); ``check_rules`` returns
 the same errors as a list and never raises for content problems. Checked, in order:
 YAML syntax and duplicate mapping keys, the schema (``monitor.rules.schema``), rule ids
-unique across all files, and every rule's own ``examples``.
+unique across all files, every rule's own ``examples`` and, when the configured election ids
+are given, that ``pack.elections`` names only those.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -31,17 +32,19 @@ Path_ = tuple[Any, ...]
 _YAML_TYPES = {str: "string", int: "integer", float: "number", bool: "boolean", list: "list", dict: "mapping"}
 
 
-def load_rules(paths: Iterable[Path | str]) -> RuleSet:
-    """Load, validate and compile rule files; raise ``RuleSetError`` on any error."""
-    loaded, files, errors = _load(paths)
+def load_rules(paths: Iterable[Path | str], elections: Collection[str] | None = None) -> RuleSet:
+    """Load, validate and compile rule files; raise ``RuleSetError`` on any error.
+
+    ``elections``: the configured election ids (``[elections.ID]``); ``None`` skips that check."""
+    loaded, files, errors = _load(paths, elections)
     if errors:
         raise RuleSetError(errors)
     return RuleSet(loaded, files)
 
 
-def check_rules(paths: Iterable[Path | str]) -> list[RuleError]:
+def check_rules(paths: Iterable[Path | str], elections: Collection[str] | None = None) -> list[RuleError]:
     """Every error in the given rule files and folders (empty list: all good)."""
-    return _load(paths)[2]
+    return _load(paths, elections)[2]
 
 
 def rule_files(paths: Iterable[Path | str]) -> tuple[list[Path], list[RuleError]]:
@@ -77,7 +80,8 @@ def rule_files(paths: Iterable[Path | str]) -> tuple[list[Path], list[RuleError]
     return files, errors
 
 
-def _load(paths: Iterable[Path | str]) -> tuple[list[LoadedRule], list[str], list[RuleError]]:
+def _load(paths: Iterable[Path | str], elections: Collection[str] | None = None,
+          ) -> tuple[list[LoadedRule], list[str], list[RuleError]]:
     files, errors = rule_files(paths)
     loaded: list[LoadedRule] = []
     first_seen: dict[str, str] = {}  # rule id -> "file:line" of its first definition
@@ -85,6 +89,7 @@ def _load(paths: Iterable[Path | str]) -> tuple[list[LoadedRule], list[str], lis
         name = str(file)
         parsed, lines, file_errors = _parse_file(file)
         if parsed is not None:
+            file_errors.extend(_check_elections(name, parsed, lines, elections))
             for i, rule in enumerate(parsed.rules):
                 line = lines.get(("rules", i))
                 if rule.id in first_seen:
@@ -92,7 +97,8 @@ def _load(paths: Iterable[Path | str]) -> tuple[list[LoadedRule], list[str], lis
                     file_errors.append(RuleError(name, _line_for(lines, ("rules", i, "id")), f"rules[{i}].id", msg))
                     continue
                 first_seen[rule.id] = f"{name}:{line}"
-                loaded.append(LoadedRule(rule=rule, source_file=name, line=line))
+                loaded.append(LoadedRule(rule=rule, source_file=name, line=line, pack=parsed.pack.name,
+                                         pack_elections=tuple(parsed.pack.elections)))
             file_errors.extend(_check_examples(name, parsed, lines))
         errors.extend(sorted(file_errors, key=lambda e: e.line or 0))
     return loaded, [str(f) for f in files], errors
@@ -107,7 +113,12 @@ def _parse_file(file: Path) -> tuple[RuleFile | None, dict[Path_, int], list[Rul
         return None, {}, [RuleError(name, None, "", f"file is not valid UTF-8: {exc.reason} at byte {exc.start}")]
     except OSError as exc:
         return None, {}, [RuleError(name, None, "", f"cannot read file: {exc.strerror or exc}")]
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)  # refuses control characters before parsing anything
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, max(exc.position, 0)) + 1
+        return None, {}, [RuleError(name, line, "", f"YAML syntax error: character #x{exc.character:04x} "
+                                                    "is not allowed in a YAML file")]
     lines: dict[Path_, int] = {}
     try:
         node = loader.get_single_node()
@@ -202,6 +213,21 @@ def _schema_error(file: str, err: Any, lines: dict[Path_, int]) -> RuleError:
     elif kind.endswith("_type") or kind == "model_type":
         msg = f"{msg} (found {_type_name(err.get('input'))})"
     return RuleError(file, _line_for(lines, path), _field(path) or "(top level)", msg)
+
+
+def _check_elections(file: str, parsed: RuleFile, lines: dict[Path_, int],
+                     elections: Collection[str] | None) -> list[RuleError]:
+    """``pack.elections`` must name elections configured in config.toml (when they are known)."""
+    if elections is None:
+        return []
+    errors = []
+    for i, eid in enumerate(parsed.pack.elections):
+        if eid not in elections:
+            known = ", ".join(sorted(elections)) or "none configured"
+            path = ("pack", "elections", i)
+            errors.append(RuleError(file, _line_for(lines, path), _field(path),
+                                    f"unknown election {eid!r} (config.toml [elections]: {known})"))
+    return errors
 
 
 def _check_examples(file: str, parsed: RuleFile, lines: dict[Path_, int]) -> list[RuleError]:

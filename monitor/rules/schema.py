@@ -2,7 +2,7 @@ r"""The rule-file format: the single source of truth for what a rule file may co
 
 A rule file is a YAML mapping::
 
-    pack: {name: ..., description: ..., election: ...}   # election is optional
+    pack: {name: ..., description: ..., election: ..., elections: [...]}   # both optional
     rules:
       - id: paslon02.ajakan
         title: ...
@@ -37,6 +37,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field
 from monitor.text import normalize
 
 RULE_ID_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
+ELECTION_ID_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"  # same as monitor.models.election
 
 # Names of the two term variants inside pydantic error locations (stripped when reporting).
 TERM_TAGS = ("plain-term", "regex-term")
@@ -154,6 +155,10 @@ class Pack(BaseModel):
     name: str = Field(min_length=1)
     description: str = Field(min_length=1)
     election: str | None = Field(None, min_length=1)
+    """Free text for people (e.g. "Pemilu Presiden 2024 (14 Februari 2024)")."""
+    elections: list[Annotated[str, Field(pattern=ELECTION_ID_PATTERN, max_length=64)]] = Field(default_factory=list)
+    """Ids of ``[elections.ID]`` in config.toml this pack's rules are scoped to (empty: every election).
+    A scoped rule only fires on a post that can concern one of them (date window, the ASN's region)."""
 
 
 class RuleFile(BaseModel):
