@@ -68,5 +68,9 @@ class Source(abc.ABC):
     def fetch(self, cursor: dict[str, Any] | None) -> AsyncIterator[Batch]:
         """Yield batches of new posts since ``cursor`` (None: first run). Must be resumable."""
 
+    async def recheck(self, post_ids: list[str]) -> dict[str, Post | None]:
+        """Optional: the posts as the platform shows them now (``None`` = deleted; an id left out = not checked)."""
+        return {}
+
     async def aclose(self) -> None:  # pragma: no cover - default no-op
         """Release resources (sessions, files)."""

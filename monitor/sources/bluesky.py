@@ -661,6 +661,30 @@ class BlueskySource(HttpSource):
             )
         return resp.data
 
+    async def recheck(self, post_ids: list[str]) -> dict[str, Post | None]:
+        """Deletion watch: ``getPosts`` 25 at a time; a post the AppView no longer returns is deleted
+        (or hidden). Reposts (no ``at://`` post id of their own) are not checked."""
+        run = _Run(http=self._client())
+        uris = [u for u in dict.fromkeys(post_ids) if parse_at_uri(u)]
+        out: dict[str, Post | None] = {}
+        for i in range(0, len(uris), GET_POSTS_MAX):
+            chunk = uris[i : i + GET_POSTS_MAX]
+            try:
+                data = await self._get(run, GET_POSTS, {"uris": chunk})
+            except (FetchError, _Refused) as exc:
+                log.warning("bluesky %s: re-check failed: %s", self.name, exc)
+                continue
+            views = {pv.get("uri"): pv for pv in data.get("posts") or [] if isinstance(pv, dict)}
+            for uri in chunk:
+                if uri not in views:
+                    out[uri] = None
+                    continue
+                try:
+                    out[uri] = feed_item_to_post({"post": views[uri]})
+                except (ValidationError, KeyError, TypeError, ValueError) as exc:
+                    log.warning("bluesky %s: re-check of %s unreadable: %s", self.name, uri, exc)
+        return out
+
     async def _page(self, run: _Run, feed: _Feed, extra: Mapping[str, Any]) -> _Page:
         data = await self._get(run, feed.path, {**feed.params, "limit": self.options.limit, **extra})
         items = data.get(feed.items_field)

@@ -661,6 +661,26 @@ class MastodonSource(HttpSource):
 
     # -- the interface --------------------------------------------------------------------------
 
+    async def recheck(self, post_ids: list[str]) -> dict[str, Post | None]:
+        """Deletion watch: ``GET /api/v1/statuses/:id`` per post; 404/410 = deleted."""
+        run = _Run(http=self._client(), headers=self._auth_headers())
+        out: dict[str, Post | None] = {}
+        for pid in post_ids:
+            try:
+                resp = await run.http.get_json(f"{self.base_url}/api/v1/statuses/{quote(pid, safe='')}", None,
+                                               run.headers, allow_status=(401, 403, 404, 410))
+            except FetchError as exc:
+                log.warning("mastodon %s: re-check of %s failed: %s", self.name, pid, exc)
+                continue
+            if resp.status in (404, 410):
+                out[pid] = None
+            elif resp.status == 200 and isinstance(resp.data, dict):
+                try:
+                    out[pid] = status_to_post(resp.data, fallback_domain=self._domain)
+                except (ValidationError, KeyError, TypeError, ValueError) as exc:
+                    log.warning("mastodon %s: re-check of %s unreadable: %s", self.name, pid, exc)
+        return out
+
     async def fetch(self, cursor: dict[str, Any] | None) -> AsyncIterator[Batch]:
         """Yield one batch per page, hashtags first, then accounts (see the module docstring)."""
         run = _Run(http=self._client(), headers=self._auth_headers())

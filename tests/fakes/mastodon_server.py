@@ -99,6 +99,8 @@ class FakeMastodon:
         self.app.router.add_get("/api/v1/accounts/{id}/statuses", self._account_statuses)
         self.app.router.add_get("/api/v1/accounts/{id}", self._account)
         self.app.router.add_get("/api/v1/statuses/{id}", self._status)
+        self.media: dict[str, tuple[bytes, str]] = {}  # name -> (body, Content-Type) served at /media/NAME
+        self.app.router.add_get("/media/{name}", self._media)
 
     # ------------------------------------------------------------------ data
 
@@ -208,6 +210,22 @@ class FakeMastodon:
         sid = status["id"]
         self.statuses[sid] = status
         self._meta[sid] = {"tags": {t.lower() for t in tags}, "account_id": account_id}
+
+    def add_media(self, status: dict[str, Any], name: str, body: bytes, content_type: str = "image/png", *,
+                  base_url: str | None = None, kind: str = "image") -> dict[str, Any]:
+        """Attach a media file served by this fake at ``/media/NAME`` (``base_url``: where it runs)."""
+        self.media[name] = (body, content_type)
+        url = f"{(base_url or self.base_url).rstrip('/')}/media/{name}"
+        att = {"id": str(len(self.media)), "type": kind, "url": url, "preview_url": url, "remote_url": None,
+               "description": None, "blurhash": None, "meta": {}}
+        status.setdefault("media_attachments", []).append(att)
+        return att
+
+    def edit_status(self, status_id: str, text: str) -> None:
+        """The author edits a status (new content, ``edited_at`` set), as Mastodon 3.5+ allows."""
+        st = self.statuses[status_id]
+        st["content"] = f"<p>{html.escape(text)}</p>"
+        st["edited_at"] = iso(self._now())
 
     def delete_status(self, status_id: str) -> None:
         self.statuses.pop(status_id, None)
@@ -395,6 +413,12 @@ class FakeMastodon:
     async def _account(self, request: web.Request) -> web.Response:
         acc = self.accounts.get(request.match_info["id"])
         return self._json(acc) if acc else self._not_found()
+
+    async def _media(self, request: web.Request) -> web.Response:
+        found = self.media.get(request.match_info["name"])
+        if found is None:
+            return self._not_found()
+        return web.Response(body=found[0], content_type=found[1])
 
     async def _status(self, request: web.Request) -> web.Response:
         st = self.statuses.get(request.match_info["id"])
