@@ -53,7 +53,16 @@ def render_json(rows: list[dict], tz: ZoneInfo, lang: str = "id") -> str:
     return json.dumps([to_json_obj(r, tz, lang) for r in rows], ensure_ascii=False, indent=2)
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> object:
+    """A text cell a spreadsheet would run as a formula (``=HYPERLINK(...)``) gets a leading ``'``."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_START) else value
+
+
 def render_csv(rows: list[dict], tz: ZoneInfo, lang: str = "id") -> str:
+    """CSV for spreadsheet apps: collected text that starts like a formula is neutralised."""
     buf = io.StringIO()
     fields = [f for f in JSON_FIELDS if f not in ("candidates",)] + ["candidates"]
     w = csv.DictWriter(buf, fieldnames=fields, extrasaction="ignore")
@@ -62,7 +71,7 @@ def render_csv(rows: list[dict], tz: ZoneInfo, lang: str = "id") -> str:
         o = to_json_obj(r, tz, lang)
         for k in ("rules", "terms", "targets", "candidates"):
             o[k] = json.dumps(o[k], ensure_ascii=False)
-        w.writerow(o)
+        w.writerow({k: spreadsheet_safe(v) for k, v in o.items()})
     return buf.getvalue()
 
 

@@ -93,6 +93,18 @@ class HttpOptions(BaseModel):
     user_agent: str = Field(DEFAULT_USER_AGENT, min_length=1, max_length=400)
 
 
+def _redact(text: str, headers: Mapping[str, str] | None) -> str:
+    """Remove the request's header values (bearer tokens, API keys) from a server's error text: a
+    misbehaving or hostile server may echo them back, and error texts reach logs and status pages."""
+    for name, value in (headers or {}).items():
+        if not any(w in name.lower() for w in ("auth", "key", "token", "secret", "cookie")):
+            continue
+        for secret in {value, value.split(" ", 1)[-1]}:
+            if len(secret) >= 8:
+                text = text.replace(secret, "<redacted>")
+    return text
+
+
 class FetchError(Exception):
     """A request that did not produce a usable JSON response (after any retries)."""
 
@@ -546,7 +558,7 @@ class HttpClient:
             final_url = str(resp.url)
             ok = 200 <= status <= 299
             if not ok and status not in allow_status:
-                excerpt = await self._excerpt(resp)
+                excerpt = await self._excerpt(resp, headers)
                 reason = f"HTTP {status}" + (f": {excerpt}" if excerpt else "")
                 if is_retriable_status(status):
                     raise _Retry(reason, status=status, wait=wait)
@@ -566,7 +578,7 @@ class HttpClient:
                 if not ok:
                     return HttpResponse(status, hdrs, None, links, final_url)
                 mime = ctype.split(";", 1)[0].strip()
-                excerpt = re.sub(r"\s+", " ", body[:120].decode("utf-8", "replace")).strip()
+                excerpt = re.sub(r"\s+", " ", _redact(body[:4096].decode("utf-8", "replace"), headers)[:120]).strip()
                 raise _Retry(
                     f"non-JSON response ({mime}) with HTTP {status}: {excerpt!r}", status=status, non_json=True
                 )
@@ -592,12 +604,12 @@ class HttpClient:
             chunks.append(chunk)
         return b"".join(chunks)
 
-    async def _excerpt(self, resp: aiohttp.ClientResponse) -> str:
+    async def _excerpt(self, resp: aiohttp.ClientResponse, headers: Mapping[str, str] | None = None) -> str:
         try:
             raw = await resp.content.read(_EXCERPT_BYTES)
         except (aiohttp.ClientError, asyncio.TimeoutError):
             return ""
-        text = raw.decode("utf-8", "replace").strip()
+        text = _redact(raw.decode("utf-8", "replace").strip(), headers)  # before cutting: no partial token
         try:  # Mastodon-style {"error": "..."}
             obj = json.loads(text)
             if isinstance(obj, dict) and isinstance(obj.get("error"), str):

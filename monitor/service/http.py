@@ -1,4 +1,4 @@
-"""HTTP endpoints of the service: health, source status, webhook intake.
+"""HTTP endpoints of the service: health, source status, webhook intake, the OpenAPI description.
 
 The watcher web application (a later layer) mounts its own routes next to these; nothing here
 imports it.
@@ -11,6 +11,7 @@ import logging
 
 from aiohttp import web
 
+from monitor.service.openapi import openapi_spec
 from monitor.service.runtime import Service
 from monitor.sources.webhook import PayloadError, parse_payload, token_matches
 
@@ -41,7 +42,13 @@ async def intake(request: web.Request) -> web.Response:
                                  headers={"WWW-Authenticate": 'Bearer realm="monitor"'})
     if svc.stopping:
         return web.json_response({"error": "unavailable", "message": "service is shutting down"}, status=503)
-    body = await request.read()
+    limit = svc.config.service.max_body_bytes
+    if request.content_length is not None and request.content_length > limit:
+        return _too_large(limit)
+    try:
+        body = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        return _too_large(limit)
     try:
         batch, results = parse_payload(body, max_items=svc.webhooks[match][1].max_items)
     except PayloadError as exc:
@@ -58,6 +65,18 @@ async def intake(request: web.Request) -> web.Response:
     )
 
 
+def _too_large(limit: int) -> web.Response:
+    return web.json_response({"error": "too_large", "message": f"request body larger than {limit} bytes"},
+                             status=413)
+
+
+async def openapi(request: web.Request) -> web.Response:
+    """``GET /api/v1/openapi.json``: the description of these endpoints (see monitor/service/openapi.py)."""
+    svc = request.app[SERVICE]
+    max_items = max((opts.max_items for _, opts in svc.webhooks.values()), default=1000)
+    return web.json_response(openapi_spec(max_items=max_items, max_body_bytes=svc.config.service.max_body_bytes))
+
+
 def make_app(svc: Service, extensions: tuple = ()) -> web.Application:
     """The service's HTTP app; ``extensions`` (e.g. the web application's ``setup_web``) add routes."""
     app = web.Application(client_max_size=svc.config.service.max_body_bytes)
@@ -65,6 +84,7 @@ def make_app(svc: Service, extensions: tuple = ()) -> web.Application:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/api/v1/sources", sources)
     app.router.add_post("/api/v1/posts", intake)
+    app.router.add_get("/api/v1/openapi.json", openapi)
     for extend in extensions:
         extend(app, svc)
     return app

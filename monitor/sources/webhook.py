@@ -14,6 +14,7 @@ belongs to.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 from typing import Any, AsyncIterator
@@ -71,10 +72,12 @@ def parse_payload(body: bytes, *, max_items: int) -> tuple[Batch, list[dict]]:
 
 
 def token_matches(header: str | None, expected: str) -> bool:
-    """Constant-time check of an ``Authorization: Bearer ...`` header."""
-    if not header or not header.startswith("Bearer "):
+    """Constant-time check of an ``Authorization: Bearer ...`` header (digests compared, so not even
+    the token's length shows in the timing)."""
+    if not header or not header.startswith("Bearer ") or not expected:
         return False
-    return hmac.compare_digest(header[7:].strip().encode(), expected.encode())
+    sent = hashlib.sha256(header[7:].strip().encode("utf-8", "surrogatepass")).digest()
+    return hmac.compare_digest(sent, hashlib.sha256(expected.encode("utf-8", "surrogatepass")).digest())
 
 
 class WebhookSource(Source):

@@ -47,8 +47,13 @@ class WebState:
 
 
 def safe_local_path(value: str | None) -> str:
-    """Only same-site relative paths (no open redirect through ``next``/``back``); else ``/``."""
-    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+    """Only same-site relative paths (no open redirect through ``next``/``back``); else ``/``.
+
+    Browsers drop tabs and line breaks inside a URL (so "/<TAB>/evil.example" becomes
+    "//evil.example") and read a backslash as a slash: control characters, spaces and backslashes
+    are refused too."""
+    if (value and value.startswith("/") and not value.startswith("//") and "\\" not in value
+            and not any(ord(c) <= 0x20 or ord(c) == 0x7F for c in value)):
         return value
     return "/"
 

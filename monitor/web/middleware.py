@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+
 from aiohttp import web
 
 from monitor.web.auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE, new_token, same, token_hash
 from monitor.web.context import LOGIN_CSRF, USER, error_page, state
+
+log = logging.getLogger("monitor.web")
 
 # Paths outside the web application (API with bearer tokens, health checks, static files).
 NOT_WEB = ("/api/", "/healthz", "/static/")
@@ -29,6 +33,9 @@ async def security_headers(request: web.Request, handler):
     except web.HTTPException as exc:  # redirects and errors raised by handlers
         _harden(exc)
         raise
+    except Exception:  # a bug or a database failure: logged; the page names nothing internal
+        log.exception("unhandled error", extra={"method": request.method, "path": request.path})
+        resp = web.Response(status=500, text="500 Internal Server Error", content_type="text/plain")
     _harden(resp)
     return resp
 
