@@ -176,8 +176,8 @@ async def test_dismiss_needs_a_reason_and_reopen(web_client):
     assert status == "ditolak" and reason == "kampanye netralitas atau berita: berita" and reviewer == "admin1"
     assert (await review(web_client, hit_id, action="reopen")).status == 302
     assert q(web_client, "SELECT status FROM hits WHERE hit_id = ?", [hit_id])[0][0] == "baru"
-    assert [a[0] for a in q(web_client, "SELECT action FROM audit_log WHERE object = ? ORDER BY id", [hit_id])] == [
-        "hit.ditolak", "hit.baru"]
+    assert [a[0] for a in q(web_client, "SELECT action FROM audit_log WHERE object = ? AND action LIKE 'hit.%' "
+                                        "ORDER BY id", [hit_id])] == ["hit.ditolak", "hit.baru"]  # access.* rows too
 
 
 async def test_post_without_csrf_is_refused(web_client):

@@ -34,7 +34,8 @@ def cli(ctx: click.Context, verbose: bool) -> None:
 
 
 def _register() -> None:
-    from monitor.cli import alerts, demo, hits, ingest, ranker, roster, rules, serve, users
+    from monitor.cli import (alerts, backup, demo, evidence, hits, ingest, person, ranker, retention, roster, rules,
+                             serve, users)
 
     cli.add_command(roster.roster)
     cli.add_command(rules.rules)
@@ -47,6 +48,12 @@ def _register() -> None:
     cli.add_command(users.users)
     cli.add_command(alerts.alerts)
     cli.add_command(ranker.ranker)
+    cli.add_command(evidence.evidence)
+    cli.add_command(backup.backup)
+    cli.add_command(backup.restore)
+    cli.add_command(retention.retention)
+    cli.add_command(retention.legal_hold)
+    cli.add_command(person.export_person)
 
 
 _register()
@@ -54,7 +61,7 @@ _register()
 
 def main(argv: list[str] | None = None) -> None:
     try:
-        cli.main(args=argv, prog_name="monitor", standalone_mode=False)
+        rc = cli.main(args=argv, prog_name="monitor", standalone_mode=False)
     except click.exceptions.Abort:
         sys.exit(130)
     except click.ClickException as exc:
@@ -64,3 +71,6 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except (ConfigError, SourceConfigError, StoreLockedError, StoreError, RuleSetError) as exc:
         fail(exc)
+    # without standalone mode click returns ctx.exit(N)'s code instead of exiting with it
+    if isinstance(rc, int) and rc:
+        sys.exit(rc)

@@ -11,6 +11,7 @@ import click
 
 from monitor.cli.common import common_options, settings
 from monitor.logs import setup_logging
+from monitor.service.control import setup_control
 from monitor.service.http import serve
 from monitor.service.runtime import Service
 from monitor.web.app import setup_web
@@ -26,10 +27,17 @@ def run_service(s, *, host: str, port: int, http: bool = True, only: tuple[str, 
             loop.add_signal_handler(sig, stop.set)
 
         def ready(h: str, p: int | None) -> None:
+            if getattr(svc, "control", None) is not None:
+                svc.control.write(h, p)  # lets `monitor backup` reach this process (see service/control.py)
             # one machine-readable line on stdout, so scripts and tests learn the port
             print(f"listening http://{h}:{p}" if p is not None else "running", flush=True)
 
-        await serve(svc, stop, host=host, port=port, http=http, on_ready=ready, extensions=(setup_web,))
+        try:
+            await serve(svc, stop, host=host, port=port, http=http, on_ready=ready,
+                        extensions=(setup_web, setup_control))
+        finally:
+            if getattr(svc, "control", None) is not None:
+                svc.control.remove()
 
     asyncio.run(main())
 

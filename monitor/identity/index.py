@@ -30,18 +30,15 @@ separators (``|``, ``•``, ``/``, `` - ``, parentheses) each part is also tried
   ``token_set_ratio``/``WRatio``, it penalises missing or extra tokens: "Budi Santoso" must not
   match every "Budi Santoso Wibowo" at 100, because names are not unique. A one-letter typo in a
   12-letter name scores about 92; the default threshold is 88.
-* *Blocking*: an inverted index token -> roster entries. Each query token (2+ letters) is looked
-  up exactly and, for tokens of 5+ letters (4+ when the exact token is unknown), with one-typo
-  neighbours (:class:`~monitor.identity.vocab.TokenVocab`). Tokens held by at most
-  ``max_token_df`` entries are *rare*: the union of their entries are candidates. Tokens above
-  the cap (muhammad, siti, nur, sri...) are *common*: the entries of the two rarest common tokens
-  are intersected (a third one too if that is still large) and added. Initials are indexed as
-  (token, initial) pairs, so "Agus T" finds the entries holding both "agus" and "t". If the query
-  has a single usable common token and nothing else, its entries (at most
-  ``8 * max_token_df``) are used when the name repeats that token ("Bagus Bagus") or is long
-  enough that two typos in another token could still reach the threshold (about 17+ letters
-  at 88).
-  So the work per query depends on posting sizes, not on the roster size.
+* *Blocking* (:mod:`monitor.identity.pairs`): entries are indexed under every pair of their name
+  tokens; a query looks up the pairs of its tokens combined with every vocabulary token within the
+  indel distance that the threshold still allows for that token (exact neighbourhoods,
+  :mod:`monitor.identity.neighbours`). This finds every entry the exhaustive search (the same scorer
+  over the whole roster) finds above the threshold, except matches that need splitting a query token
+  over two roster tokens ("abdulrahman" vs "abdul rahman"; two whole query tokens joined are looked
+  up); see that module for the proof. No cap on common tokens: a pair of tokens is rare even when
+  each token is common, so the work per query depends on posting sizes of pairs, not on the roster
+  size. ``max_token_df`` is accepted for compatibility and no longer used.
 * *Both sides need 2+ name tokens.* A single-token name (mononym, or a display name reduced to
   one token) matches only an entry whose whole normalised name is that same token, and only when
   the bio gives strong evidence (NIP fragment, agency or unit); its name evidence is 0.3.
@@ -68,7 +65,7 @@ from rapidfuzz import fuzz, process
 from monitor.identity.accounts import author_account_keys, declared_account_key
 from monitor.identity.bio import BioAnalyzer
 from monitor.identity.memory import AccountLink, IdentityMemory
-from monitor.identity.vocab import TokenVocab
+from monitor.identity.pairs import PairIndex
 from monitor.models import Author, Candidate, IdentityEvidence, IdentityResult, RosterEntry
 from monitor.names import name_tokens
 
@@ -131,39 +128,35 @@ class IdentityIndex:
         self.max_candidates = max_candidates
         self._entries = entries
         self._memory = memory or IdentityMemory()
-        self._by_nip: dict[str, int] = {e.nip: i for i, e in enumerate(entries)}
+        # NIP -> position only for the NIPs reviewer links point to (a dict over 4.3M NIPs costs ~0.5 GB)
+        linked = {link.nip for link in self._memory.links.values()}
+        self._by_nip: dict[str, int] = (
+            {e.nip: i for i, e in enumerate(entries) if e.nip in linked} if linked else {}
+        )
         self._accounts: dict[tuple[str, str], list[int]] = defaultdict(list)
-        self._tokens: list[tuple[str, ...]] = []
-        self._sorted: list[str] = []
+        self._sorted: list[str] = []  # per entry: its name tokens sorted and joined (what is scored)
         self._mononyms: dict[str, list[int]] = defaultdict(list)
-        postings: dict[str, list[int]] = defaultdict(list)
-        with_initial: dict[tuple[str, str], list[int]] = defaultdict(list)
+        pairs = PairIndex()
+        add_pairs, add_sorted = pairs.add, self._sorted.append
+        normalise = getattr(name_tokens, "__wrapped__", name_tokens)  # no LRU churn over a whole roster
         for i, entry in enumerate(entries):
-            for acc in entry.akun:
-                key = declared_account_key(acc)
-                if key is None:
-                    continue
-                if i not in self._accounts[key]:
-                    self._accounts[key].append(i)
-            tokens = name_tokens(entry.nama)
-            self._tokens.append(tokens)
-            self._sorted.append(" ".join(sorted(tokens)))
+            if entry.akun:
+                for acc in entry.akun:
+                    key = declared_account_key(acc)
+                    if key is None:
+                        continue
+                    if i not in self._accounts[key]:
+                        self._accounts[key].append(i)
+            tokens = sorted(normalise(entry.nama))
+            add_sorted(" ".join(tokens))
             if len(tokens) == 1:
                 self._mononyms[tokens[0]].append(i)
-            elif len(tokens) >= 2:
-                initials = {t for t in tokens if len(t) == 1}
-                for t in set(tokens):
-                    if len(t) >= 2:
-                        postings[t].append(i)
-                        for c in initials:
-                            with_initial[(t, c)].append(i)
+            else:
+                add_pairs(i, tokens)
+        pairs.finish()
         self._accounts = dict(self._accounts)
         self._mononyms = dict(self._mononyms)
-        self._postings: dict[str, frozenset[int]] = {t: frozenset(ids) for t, ids in postings.items()}
-        self._with_initial: dict[tuple[str, str], tuple[int, ...]] = {
-            k: tuple(ids) for k, ids in with_initial.items()
-        }
-        self._vocab = TokenVocab(self._postings, min_fuzzy_len=4)
+        self._pairs = pairs
         self._bio = BioAnalyzer(entries)
 
     @classmethod
@@ -265,59 +258,31 @@ class IdentityIndex:
         return queries
 
     def _blocked(self, tokens: tuple[str, ...]) -> set[int]:
-        """Candidate entry ids for a multi-token query (see module docstring)."""
-        postings, vocab, cap = self._postings, self._vocab, self.max_token_df
-        groups: list[tuple[int, tuple[str, ...]]] = []
-        initials = {t for t in tokens if len(t) == 1}
-        unknown = 0
-        for t in set(tokens):
-            if len(t) < 2:
-                continue
-            if len(t) >= 5 or (len(t) == 4 and t not in vocab):
-                words = vocab.lookup(t)
-            else:
-                words = vocab.exact(t)
-            if words:
-                groups.append((sum(len(postings[w]) for w in words), words))
-            else:
-                unknown += 1
-        candidates: set[int] = set()
-        common: list[tuple[int, tuple[str, ...]]] = []
-        for df, words in groups:
-            if df <= cap:
-                for w in words:
-                    candidates.update(postings[w])
-            else:
-                common.append((df, words))
-                for w in words:  # "Agus T": the common token together with the initial
-                    for c in initials:
-                        candidates.update(self._with_initial.get((w, c), ()))
-        if len(common) >= 2:
-            common.sort()
-            shared = self._intersect(common[0][1], common[1][1])
-            if len(shared) > cap and len(common) >= 3:
-                third = common[2][1]
-                shared = {i for i in shared if any(i in postings[w] for w in third)}
-            candidates |= shared
-        elif len(common) == 1 and not candidates and not initials and common[0][0] <= 8 * cap:
-            # Only one usable token. Either the name repeats it ("Bagus Bagus"), or the other
-            # tokens found nothing even one typo away: then a match is possible only if the name
-            # is long enough to absorb two typos in one token and stay above the threshold
-            # (4 indels over both names: 1 - 2/len >= threshold).
-            length = sum(len(t) for t in tokens) + len(tokens) - 1
-            if not unknown or length * (1.0 - self.name_threshold / 100.0) >= 2.0:
-                for w in common[0][1]:
-                    candidates.update(postings[w])
-        return candidates
+        """Candidate entry ids for a multi-token query (see :mod:`monitor.identity.pairs`)."""
+        return self._pairs.candidates(sorted(tokens), self.name_threshold)
 
-    def _intersect(self, words_a: tuple[str, ...], words_b: tuple[str, ...]) -> set[int]:
-        postings = self._postings
-        out: set[int] = set()
-        for a in words_a:
-            pa = postings[a]
-            for b in words_b:
-                out |= pa & postings[b]
-        return out
+    def name_scores(self, tokens: tuple[str, ...]) -> dict[int, float]:
+        """Roster position -> ``token_sort_ratio`` for every multi-token entry scoring at least the
+        threshold against the normalised query ``tokens`` (2+ tokens; else empty). This is what
+        the name matching uses; the exhaustive equivalent is the same scorer over every entry."""
+        if len(tokens) < 2:
+            return {}
+        ids = list(self._blocked(tokens))
+        if not ids:
+            return {}
+        query = " ".join(sorted(tokens))
+        choices = itemgetter(*ids)(self._sorted) if len(ids) > 1 else (self._sorted[ids[0]],)
+        return {
+            ids[pos]: score
+            for _choice, score, pos in process.extract(
+                query, choices, scorer=fuzz.ratio, score_cutoff=self.name_threshold, limit=None
+            )
+        }
+
+    def query_tokens(self, author: Author) -> list[tuple[str, ...]]:
+        """The normalised token tuples tried for ``author``'s name (whole display name, its parts,
+        or the handle's words), in order."""
+        return [q.tokens for q in self._queries(author)]
 
     def _name_confidence(self, score: float) -> float:
         thr = self.name_threshold
@@ -332,21 +297,12 @@ class IdentityIndex:
             return IdentityResult()
         best: dict[int, tuple[float, _Query]] = {}  # entry -> (score, query)
         mononym_hits: dict[int, _Query] = {}
-        thr = self.name_threshold
         for q in queries:
             if len(q.tokens) == 1:
                 for i in self._mononyms.get(q.tokens[0], ()):
                     mononym_hits.setdefault(i, q)
                 continue
-            ids = list(self._blocked(q.tokens))
-            if not ids:
-                continue
-            query = " ".join(sorted(q.tokens))
-            choices = itemgetter(*ids)(self._sorted) if len(ids) > 1 else (self._sorted[ids[0]],)
-            for _choice, score, pos in process.extract(
-                query, choices, scorer=fuzz.ratio, score_cutoff=thr, limit=None
-            ):
-                i = ids[pos]
+            for i, score in self.name_scores(q.tokens).items():
                 if score > best.get(i, (-1.0, q))[0]:
                     best[i] = (score, q)
         if rejected:  # NIPs a watcher rejected for this account are never proposed again
@@ -365,7 +321,7 @@ class IdentityIndex:
                     kind="name",
                     detail=(
                         f"name {q.shown!r} ~ roster name {entry.nama!r} (normalised "
-                        f"{' '.join(q.tokens)!r} vs {' '.join(self._tokens[i])!r}, "
+                        f"{' '.join(q.tokens)!r} vs {' '.join(name_tokens(entry.nama))!r}, "
                         f"token_sort_ratio {score:.1f})"
                     ),
                     delta=round(name_conf, 4),

@@ -180,10 +180,16 @@ class Service:
             self.scheduler.add_job(self.digest_async, CronTrigger(hour=hh, minute=mm, timezone=self.tz),
                                    id="alerts:digest", max_instances=1, coalesce=True)
         ret = self.config.retention
-        if ret.unmatched_posts_days or ret.quarantine_days:
+        if ret.unmatched_posts_days or ret.quarantine_days or ret.dismissed_hits_days:
             hh, mm = (int(x) for x in ret.run_at.split(":"))
             self.scheduler.add_job(self.retention_async, CronTrigger(hour=hh, minute=mm, timezone=self.tz),
                                    id="retention", max_instances=1, coalesce=True)
+        from monitor.service import evidence_jobs
+
+        self.scheduler.add_job(evidence_jobs.media_job, IntervalTrigger(seconds=evidence_jobs.MEDIA_EVERY_S),
+                               args=[self], id="evidence:media", max_instances=1, coalesce=True)
+        self.scheduler.add_job(evidence_jobs.watch_job, IntervalTrigger(seconds=evidence_jobs.WATCH_EVERY_S),
+                               args=[self], id="evidence:watch", max_instances=1, coalesce=True)
         self.scheduler.add_job(self.retrain_ranker_async, CronTrigger(hour=RANKER_AT[0], minute=RANKER_AT[1],
                                                                       timezone=self.tz),
                                id="ranker", max_instances=1, coalesce=True)
@@ -215,20 +221,29 @@ class Service:
             log.exception("alert digest failed")
 
     def retention(self) -> dict:
-        """Daily data-minimisation job (``[retention]``); posts behind a hit are never deleted."""
-        ret = self.config.retention
-        now = datetime.now(timezone.utc)
+        """Daily data-minimisation job (``[retention]``, :mod:`monitor.store.retention`): posts behind an
+        open or confirmed hit, or a hit on legal hold, are never deleted."""
+        from monitor.retention import apply_retention
+
         with self.lock:
-            out = self.app.store.purge(
-                unmatched_before=now - timedelta(days=ret.unmatched_posts_days) if ret.unmatched_posts_days else None,
-                quarantine_before=now - timedelta(days=ret.quarantine_days) if ret.quarantine_days else None,
-                actor="retention",
-            )
+            out = apply_retention(self.app.store, self.config.retention, actor="retention")
         log.info("retention purge", extra=out)
         return out
 
     async def retention_async(self) -> None:
         await asyncio.to_thread(self.retention)
+
+    def backup(self, dest: Path, actor: str = "service") -> dict:
+        """A consistent backup (:mod:`monitor.store.backup`) taken by this process, under the writer lock."""
+        from monitor.store.backup import export_database
+
+        with self.lock:
+            manifest = export_database(self.app.store.con, dest)
+            self.app.store.audit(actor, "backup.export", str(dest), {
+                "schema_version": manifest["schema_version"],
+                "rows": {n: t["rows"] for n, t in manifest["tables"].items()}})
+        log.info("backup written", extra={"dest": str(dest)})
+        return manifest
 
     async def refresh_rules_async(self) -> None:
         await asyncio.to_thread(self.refresh_rules)

@@ -268,4 +268,105 @@ MIGRATIONS.append(
     )
 )
 
-LATEST = MIGRATIONS[-1][0]
+MIGRATIONS.append(
+    (
+        7,
+        "elections: the election and stage each hit probably concerns, and the reviewer's classification",
+        """
+        -- written once when the hit is made (never rewritten, like the hit); the reviewer's
+        -- confirmed or corrected classification goes in the confirmed_* columns
+        CREATE TABLE IF NOT EXISTS hit_elections (
+            hit_id                VARCHAR PRIMARY KEY,
+            election_id           VARCHAR,              -- NULL: tidak dapat ditentukan
+            stage                 VARCHAR,              -- bakal_calon | calon | NULL
+            reason                VARCHAR NOT NULL,     -- fits | several | no_fit | no_elections
+            fitting               JSON NOT NULL,        -- ids of every election that fitted
+            local_date            DATE,                 -- the post's date in the office's zone
+            penetapan             DATE,                 -- the election's determination date then
+            classified_at         TIMESTAMPTZ NOT NULL,
+            confirmed_election_id VARCHAR,              -- '' = confirmed as not determinable
+            confirmed_stage       VARCHAR,              -- bakal_calon | calon | '' (not determinable)
+            confirmed_by          VARCHAR,
+            confirmed_at          TIMESTAMPTZ
+        );
+        """,
+    )
+)
+
+MIGRATIONS.append(
+    (
+        8,
+        "evidence: captured media files of posts behind hits, and deletion/edit checks of those posts",
+        """
+        -- one row per media link of a post; a captured file is never overwritten or re-downloaded
+        CREATE TABLE media (
+            platform      VARCHAR NOT NULL,
+            post_id       VARCHAR NOT NULL,
+            url           VARCHAR NOT NULL,        -- where the file was downloaded from
+            kind          VARCHAR NOT NULL,        -- image | video_preview | thumbnail
+            status        VARCHAR NOT NULL,        -- captured | failed
+            attempts      INTEGER NOT NULL,
+            sha256        VARCHAR,
+            size          BIGINT,
+            content_type  VARCHAR,
+            file          VARCHAR,                 -- path relative to the media folder
+            captured_at   TIMESTAMPTZ NOT NULL,    -- capture time (UTC), or the last failed attempt
+            error         VARCHAR,
+            PRIMARY KEY (platform, post_id, url)
+        );
+        -- posts whose media are settled (none linked, or every link captured or given up)
+        CREATE TABLE media_scans (
+            platform    VARCHAR NOT NULL,
+            post_id     VARCHAR NOT NULL,
+            scanned_at  TIMESTAMPTZ NOT NULL,
+            links       INTEGER NOT NULL,
+            PRIMARY KEY (platform, post_id)
+        );
+        -- deletion watch: the latest re-check of a post behind an open or confirmed hit
+        CREATE TABLE post_checks (
+            platform    VARCHAR NOT NULL,
+            post_id     VARCHAR NOT NULL,
+            state       VARCHAR NOT NULL,          -- present | deleted | edited
+            checked_at  TIMESTAMPTZ NOT NULL,      -- last re-check
+            noticed_at  TIMESTAMPTZ,               -- when the deletion / edit was first noticed
+            checks      INTEGER NOT NULL,
+            detail      VARCHAR,
+            PRIMARY KEY (platform, post_id)
+        );
+        """,
+    )
+)
+
+MIGRATIONS.append(
+    (
+        9,
+        "data protection: legal hold on hits; retention runs and what each removed (hashes, not content)",
+        """
+        -- a hit on legal hold keeps its post, revisions and evidence whatever the retention settings
+        ALTER TABLE hits ADD COLUMN IF NOT EXISTS legal_hold BOOLEAN DEFAULT false;
+        ALTER TABLE hits ADD COLUMN IF NOT EXISTS legal_hold_by VARCHAR;
+        ALTER TABLE hits ADD COLUMN IF NOT EXISTS legal_hold_at TIMESTAMPTZ;
+        ALTER TABLE hits ADD COLUMN IF NOT EXISTS legal_hold_reason VARCHAR;
+        CREATE SEQUENCE IF NOT EXISTS retention_run_seq START 1;
+        CREATE TABLE IF NOT EXISTS retention_runs (
+            run_id      BIGINT PRIMARY KEY,
+            ran_at      TIMESTAMPTZ NOT NULL,
+            actor       VARCHAR NOT NULL,
+            cutoffs     JSON NOT NULL,            -- the cut-off time of each rule applied
+            counts      JSON NOT NULL             -- {"posts": n, "revisions": n, "quarantine": n, "hits": n}
+        );
+        -- one row per removed item: ids are kept only as SHA-256 (proof of what went, not the data)
+        CREATE TABLE IF NOT EXISTS retention_removed (
+            run_id      BIGINT NOT NULL,
+            kind        VARCHAR NOT NULL,         -- post | revision | quarantine | hit
+            platform    VARCHAR,
+            id_sha256   VARCHAR NOT NULL,         -- SHA-256 of "platform:post_id" / quarantine id / hit id
+            content_sha256 VARCHAR                -- the payload's SHA-256 as stored (raw_sha256 / payload_sha256)
+        );
+        """,
+    )
+)
+
+# Helpers of one session take migration numbers in advance: keep the list in version order.
+MIGRATIONS.sort(key=lambda m: m[0])
+LATEST = max(m[0] for m in MIGRATIONS)

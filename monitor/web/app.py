@@ -19,6 +19,7 @@ PAGES = [
     "monitor.web.pages.rules",
     "monitor.web.pages.exports",
     "monitor.web.pages.alerts",
+    "monitor.web.pages.data_protection",
 ]
 """Page modules; each has ``setup(app)`` (a documented hook, like a plugin)."""
 

@@ -17,6 +17,8 @@ from monitor.ranking import cues, load_model
 from monitor.timeutil import day_bounds, local_today
 from monitor.web.context import error_page, lang, render, require, safe_local_path, state, user
 from monitor.web.messages import register
+from monitor.web.pages.hit_stage import DEADLINE_DAYS, deadline_view, parse_choice, stage_view
+from monitor.web.access_audit import record_access
 
 PAGE_SIZE = 50
 SORTS = ("score", "time", "instansi", "rank")
@@ -274,8 +276,11 @@ async def hit_list(request: web.Request) -> web.Response:
     rows, total, counts, options = await st.db(load)
     pages = max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE)
     prev_visit = u.get("prev_visit_at")
+    today = local_today(st.tz)
     for r in rows:
         r["new_since"] = prev_visit is None or (r["detected_at"] is not None and r["detected_at"] > prev_visit)
+        # only an unreviewed hit still has to be registered in time
+        r["deadline"] = deadline_view(r["detected_at"], st.tz, today) if r["status"] == "baru" else None
 
     base = {k: v for k, v in shown.items() if v not in ("", None)}
 
@@ -359,9 +364,11 @@ async def _hit_page(request: web.Request, hit: dict, *, status: int = 200, error
     hit_id = hit["hit_id"]
 
     def load(s):
-        return s.post_details(hit["platform"], hit["post_id"]), s.audit_entries(hit_id), load_model(s)
+        return (s.post_details(hit["platform"], hit["post_id"]), s.audit_entries(hit_id), load_model(s),
+                s.hit_election(hit_id))
 
-    post, history, ranker = await st.db(load)
+    post, history, ranker, election = await st.db(load)
+    stage = stage_view(election, st.svc, hit, lg)
     ranking = None
     if ranker is not None:
         version, model = ranker
@@ -381,6 +388,7 @@ async def _hit_page(request: web.Request, hit: dict, *, status: int = 200, error
         explanation=explanation(hit, lg), can_review=u["role"] in REVIEWERS, reasons=DISMISS_REASONS,
         choose=hit["ambiguous"] or len(hit.get("candidates") or []) > 1,
         saved=request.query.get("saved") == "1", ranking=ranking,
+        stage=stage, deadline=deadline_view(hit.get("detected_at"), st.tz), deadline_days=DEADLINE_DAYS,
     )
 
 
@@ -389,6 +397,7 @@ async def hit_detail(request: web.Request) -> web.Response:
     hit, err = await load_visible_hit(request, request.match_info["hit_id"])
     if err is not None:
         return err
+    await record_access(request, "hit_view", hit=hit)
     return await _hit_page(request, hit)
 
 
@@ -417,7 +426,20 @@ async def review(request: web.Request) -> web.StreamResponse:
     reason = _reason(form, action, lang(request))
     if reason is None:
         return await _hit_page(request, hit, status=400, error="hit_need_reason")
-    await st.db(lambda s: s.review_hit(hit_id, status=action, reason=reason, actor=u["username"], nip=nip))
+    choice = None
+    if action == "dikonfirmasi" and st.config.elections and "election_id" in form:
+        choice = parse_choice(form, st.svc)
+        if choice is None:
+            return await _hit_page(request, hit, status=400, error="stage_bad_choice")
+
+    def apply(s):
+        suggestion = s.hit_election(hit_id) or stage_view(None, st.svc, hit, "id")
+        s.review_hit(hit_id, status=action, reason=reason, actor=u["username"], nip=nip)
+        if choice is not None:  # the reviewer's election/stage classification
+            s.confirm_hit_election(hit_id, election_id=choice[0], stage=choice[1], actor=u["username"],
+                                   suggestion=suggestion)
+
+    await st.db(apply)
     raise web.HTTPFound(f"/hits/{hit_id}?saved=1")
 
 

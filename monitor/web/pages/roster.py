@@ -19,6 +19,7 @@ from monitor.names import normalize_name
 from monitor.roster import read_roster
 from monitor.web.context import error_page, lang, render, require, state, user
 from monitor.web.messages import register
+from monitor.web.access_audit import record_access
 
 PAGE_SIZE = 50
 UPLOAD_TTL = 30 * 60
@@ -171,6 +172,7 @@ async def roster_person(request: web.Request) -> web.Response:
     data = await state(request).db(load)
     if data is None:
         return error_page(request, 404, "not_found")
+    await record_access(request, "person_view", nip=nip)
     return render(request, "roster_person.html", **data)
 
 
