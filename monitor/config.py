@@ -88,6 +88,8 @@ class OfficeConfig(_Strict):
 class CollectorConfig(_Strict):
     queue_size: int = Field(8, ge=1, le=1000)
     """Batches buffered between the sources and the single writer."""
+    max_merge_posts: int = Field(10_000, ge=1)
+    """Waiting batches of one source are committed together up to this many posts (1 = never merge)."""
     interval_s: int = Field(300, ge=1)
     """Default schedule of ``monitor collect``/``serve`` (per source override: ``interval_s`` or ``cron``)."""
 

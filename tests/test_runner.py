@@ -72,8 +72,9 @@ async def test_crash_between_batch_and_cursor_loses_and_duplicates_nothing(tmp_p
 
     s = DiesOnThirdCursor(path)
     pipe = Pipeline(s, NoHits())
-    with pytest.raises(SystemError):
-        await run_once([JsonlSource("files", JsonlOptions(path=f, batch_size=10))], pipe.process, s.get_cursor)
+    with pytest.raises(SystemError):  # one transaction per batch here (no merging of waiting batches)
+        await run_once([JsonlSource("files", JsonlOptions(path=f, batch_size=10))], pipe.process, s.get_cursor,
+                       max_merge_posts=10)
     assert s.count("posts") == 20  # two committed batches; the third rolled back with its cursor
     s.close()
 
@@ -125,3 +126,45 @@ async def test_queue_applies_back_pressure(tmp_path, store):
                              store.get_cursor, queue_size=1)
     assert reports["files"].batches == 10 and sum(seen_sizes) == 100
 
+
+
+async def test_waiting_batches_merge_into_one_transaction_and_stay_exactly_once(tmp_path):
+    """Pages of one source already waiting on the queue commit together with the last cursor; when
+    that merged commit fails, all of them roll back and the next run re-delivers them."""
+    f = tmp_path / "a.jsonl"
+    write_lines(f, 60)
+    path = tmp_path / "m.duckdb"
+    sizes: list[int] = []
+
+    class FailsFirstCommit(Store):
+        def _write_cursor(self, source, cursor, now):
+            raise SystemError("killed")
+
+    s = FailsFirstCommit(path)
+    pipe = Pipeline(s, NoHits())
+
+    def process(name, batch):
+        sizes.append(len(batch.posts))
+        return pipe.process(name, batch)
+
+    with pytest.raises(SystemError):
+        await run_once([JsonlSource("files", JsonlOptions(path=f, batch_size=10))], process, s.get_cursor)
+    assert sizes and sizes[0] > 10, sizes  # the pages queued behind the first were merged into it
+    assert s.count("posts") == 0  # the merged transaction rolled back entirely, cursor included
+    assert s.get_cursor("files") is None
+    s.close()
+
+    with Store(path) as s2:
+        pipe2 = Pipeline(s2, NoHits())
+        sizes.clear()
+        record = lambda name, batch: (sizes.append(len(batch.posts)), pipe2.process(name, batch))[1]  # noqa: E731
+        reports = await run_once([JsonlSource("files", JsonlOptions(path=f, batch_size=10))], record, s2.get_cursor)
+        assert reports["files"].result.new == 60 and reports["files"].result.duplicate == 0
+        assert reports["files"].batches == 6  # pages are counted, merged or not
+        assert sum(sizes) == 60
+        ids = [r[0] for r in s2.con.execute("SELECT post_id FROM posts").fetchall()]
+        assert sorted(ids, key=int) == [str(i) for i in range(60)]
+        # a cap of one page's size turns merging off
+        again = await run_once([JsonlSource("other", JsonlOptions(path=f, batch_size=10))], record,
+                               s2.get_cursor, max_merge_posts=10)
+        assert sizes[-6:] == [10] * 6 and again["other"].result.duplicate == 60

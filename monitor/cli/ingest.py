@@ -43,6 +43,7 @@ def ingest_files(app: AppContext, files: list[Path]) -> dict[str, SourceReport]:
             lambda name, batch: pipeline.process(name, batch, save_cursor=False),
             lambda name: None,
             queue_size=app.config.collector.queue_size,
+            max_merge_posts=app.config.collector.max_merge_posts,
         )
     )
 
@@ -136,7 +137,8 @@ def collect(ctx: click.Context, once: bool, only: tuple[str, ...], since: dateti
     with AppContext(s.config, s.db_path) as app:
         reports = asyncio.run(
             run_once([f() for _, f, _ in sources], app.pipeline.process, app.store.get_cursor,
-                     queue_size=s.config.collector.queue_size)
+                     queue_size=s.config.collector.queue_size,
+                     max_merge_posts=s.config.collector.max_merge_posts)
         )
     if not print_reports(s, reports):
         ctx.exit(1)

@@ -3,6 +3,12 @@
 Each source runs as its own task and puts batches on a bounded queue (back-pressure: a fast
 source waits when the writer is behind). One writer task takes batches off the queue and hands
 them to the pipeline, which commits posts, hits and the source's cursor in one transaction.
+When the writer is behind, consecutive batches of the same source already waiting on the queue
+are merged into one transaction (up to ``max_merge_posts`` posts; the cursor is the last one):
+a DuckDB commit has a fixed cost of milliseconds, so a busy collector writes a few large
+transactions instead of many page-sized ones. Nothing waits for a merge: an idle writer commits
+each batch as it comes. A failed merged write rolls every merged batch back with its cursor, so
+the source delivers them again on its next run (exactly once is kept).
 A failing source is logged and reported; the others go on. Blocking DuckDB work runs in a worker
 thread so network I/O keeps flowing.
 """
@@ -41,6 +47,7 @@ async def run_once(
     get_cursor: Callable[[str], dict | None],
     *,
     queue_size: int = 8,
+    max_merge_posts: int = 10_000,
 ) -> dict[str, SourceReport]:
     """Run every source until it has nothing new; return a report per source."""
     queue: asyncio.Queue = asyncio.Queue(maxsize=queue_size)
@@ -67,13 +74,40 @@ async def run_once(
                 log.exception("closing source %s", src.name)
             await queue.put((src.name, _DONE))
 
+    held: list[tuple[str, object]] = []  # an item taken off the queue while merging, not merged
+
+    async def next_item() -> tuple[str, object]:
+        return held.pop() if held else await queue.get()
+
+    def merge_waiting(name: str, batch: Batch) -> tuple[Batch, int]:
+        """Merge the batches of ``name`` already waiting behind ``batch`` (never waits)."""
+        parts = [batch]
+        size = len(batch.posts)
+        while not held and size < max_merge_posts:
+            try:
+                item = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                break
+            if item[0] != name or item[1] is _DONE or size + len(item[1].posts) > max_merge_posts:
+                held.append(item)
+                break
+            parts.append(item[1])
+            size += len(item[1].posts)
+        if len(parts) == 1:
+            return batch, 1
+        cursor = next((b.cursor for b in reversed(parts) if b.cursor is not None), None)
+        merged = Batch(posts=[p for b in parts for p in b.posts],
+                       rejected=[r for b in parts for r in b.rejected], cursor=cursor)
+        return merged, len(parts)
+
     async def write() -> None:
         remaining = len(sources)
         while remaining:
-            name, batch = await queue.get()
+            name, batch = await next_item()
             if batch is _DONE:
                 remaining -= 1
                 continue
+            batch, pages = merge_waiting(name, batch)
             rep = reports[name]
             try:
                 res = await asyncio.to_thread(process, name, batch)
@@ -84,7 +118,7 @@ async def run_once(
                 log.error("writing a batch of %s failed: %s", name, exc)
                 raise
             rep.result.add(res)
-            rep.batches += 1
+            rep.batches += pages
 
     producers = [asyncio.create_task(produce(s), name=f"source:{s.name}") for s in sources]
     writer = asyncio.create_task(write(), name="writer")

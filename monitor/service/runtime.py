@@ -133,7 +133,8 @@ class Service:
         try:
             await asyncio.to_thread(self.refresh_rules)
             src = self.make(name, self.polled[name])
-            reports = await run_once([src], self.write_batch, self._cursor, queue_size=self.config.collector.queue_size)
+            reports = await run_once([src], self.write_batch, self._cursor, queue_size=self.config.collector.queue_size,
+                                    max_merge_posts=self.config.collector.max_merge_posts)
             rep = reports[name]
             st.runs += 1
             st.last_error = rep.error
