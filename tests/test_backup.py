@@ -13,7 +13,7 @@ from monitor.cli import cli
 from monitor.store import Store
 from monitor.store.backup import table_fingerprints, table_names
 from tests.helpers import make_post, post_line
-from tests.test_serve_process import REPO, start, stop, wait_runs
+from tests.test_serve_process import REPO, health, start, stop, wait_runs
 from tests.webutil import build_demo_db
 
 
@@ -166,6 +166,9 @@ interval_s = 1
         with pytest.raises(urllib.error.HTTPError) as err:
             urllib.request.urlopen(req, timeout=5)
         assert err.value.code == 403
+        # b.jsonl was written before the backup: a run that starts after it has certainly read it
+        runs = health(url)["sources"]["inbox"]["runs"]
+        wait_runs(url, runs + 2)
     finally:
         stop(proc)
     assert not (tmp_path / "serve.duckdb.control.json").exists()
