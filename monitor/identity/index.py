@@ -38,7 +38,9 @@ separators (``|``, ``•``, ``/``, `` - ``, parentheses) each part is also tried
   over two roster tokens ("abdulrahman" vs "abdul rahman"; two whole query tokens joined are looked
   up); see that module for the proof. No cap on common tokens: a pair of tokens is rare even when
   each token is common, so the work per query depends on posting sizes of pairs, not on the roster
-  size. ``max_token_df`` is accepted for compatibility and no longer used.
+  size. ``max_token_df`` is accepted for compatibility and no longer used. The name scores of
+  the last ``SCORE_CACHE`` distinct token tuples are kept (LRU, per index, so a rebuilt roster
+  starts empty): authors post again and again under the same display name.
 * *Both sides need 2+ name tokens.* A single-token name (mononym, or a display name reduced to
   one token) matches only an entry whose whole normalised name is that same token, and only when
   the bio gives strong evidence (NIP fragment, agency or unit); its name evidence is 0.3.
@@ -83,6 +85,7 @@ MIN_NAME_CONFIDENCE = 0.4
 MONONYM_CONFIDENCE = 0.3
 MAX_NAME_BASED_CONFIDENCE = 0.95
 _STRONG_BIO = frozenset({"bio_nip", "bio_agency", "bio_unit"})
+SCORE_CACHE = 32_768  # sorted query tokens -> name scores, LRU per index (authors post repeatedly)
 
 _NOISE_RE = re.compile(r"https?://\S+|www\.\S+|[@#][\w.]+")
 _PART_SPLIT_RE = re.compile(r"\s[-\u2013\u2014~]\s|[|\u2022\u00b7/()\[\]{}]")
@@ -158,6 +161,7 @@ class IdentityIndex:
         self._mononyms = dict(self._mononyms)
         self._pairs = pairs
         self._bio = BioAnalyzer(entries)
+        self._score_cache: dict[tuple[str, ...], tuple[tuple[int, float], ...]] = {}
 
     @classmethod
     def build(
@@ -267,17 +271,31 @@ class IdentityIndex:
         the name matching uses; the exhaustive equivalent is the same scorer over every entry."""
         if len(tokens) < 2:
             return {}
-        ids = list(self._blocked(tokens))
+        key = tuple(sorted(tokens))
+        cache = self._score_cache
+        found = cache.pop(key, None)
+        if found is None:
+            found = self._score(key)
+            if len(cache) >= SCORE_CACHE:
+                try:
+                    del cache[next(iter(cache))]  # least recently used
+                except (KeyError, RuntimeError, StopIteration):  # another thread got there
+                    pass
+        cache[key] = found  # (re)inserted last: most recently used
+        return dict(found)
+
+    def _score(self, tokens: tuple[str, ...]) -> tuple[tuple[int, float], ...]:
+        ids = list(self._pairs.candidates(tokens, self.name_threshold))
         if not ids:
-            return {}
-        query = " ".join(sorted(tokens))
+            return ()
+        query = " ".join(tokens)
         choices = itemgetter(*ids)(self._sorted) if len(ids) > 1 else (self._sorted[ids[0]],)
-        return {
-            ids[pos]: score
+        return tuple(
+            (ids[pos], score)
             for _choice, score, pos in process.extract(
                 query, choices, scorer=fuzz.ratio, score_cutoff=self.name_threshold, limit=None
             )
-        }
+        )
 
     def query_tokens(self, author: Author) -> list[tuple[str, ...]]:
         """The normalised token tuples tried for ``author``'s name (whole display name, its parts,

@@ -18,7 +18,8 @@ may be from its counterpart and still allow a match, and look up exactly those t
   ``Indel.distance``). The blocking asks for radius >= 3 only when another token of the query is
   (nearly) exact and held by many entries.
 
-Results are cached per token (at the largest radius asked), as display names reuse tokens.
+Results are cached per token (at the largest radius asked; at most ``_CACHE_MAX`` tokens, oldest
+evicted first, per instance so a rebuilt vocabulary starts empty), as display names reuse tokens.
 """
 
 from __future__ import annotations
@@ -49,6 +50,17 @@ def _deletion_depths(word: str, depth: int = _DEPTH) -> dict[str, int]:
                     out[s] = d
                     nxt.append(s)
         frontier = nxt
+    return out
+
+
+def _deletion_levels(word: str, depth: int) -> list[set[str]]:
+    """``[{word}, strings with 1 letter deleted, ..., with ``depth`` deleted]`` (a string obtained
+    by deleting ``x`` letters has length ``len(word) - x``, so the levels are disjoint)."""
+    out = [{word}]
+    frontier = out[0]
+    for _ in range(depth):
+        frontier = {w[:i] + w[i + 1 :] for w in frontier for i in range(len(w))}
+        out.append(frontier)
     return out
 
 
@@ -101,27 +113,28 @@ class IndelNeighbours:
                     return found[:n]
             return found
         out = self._near(token, radius)
-        if len(self._cache) >= _CACHE_MAX:
-            self._cache.clear()
-        self._cache[token] = (radius, out)
+        cache = self._cache
+        if len(cache) >= _CACHE_MAX and token not in cache:
+            try:
+                del cache[next(iter(cache))]  # oldest first (no reordering on the hot hit path)
+            except (KeyError, RuntimeError, StopIteration):  # another thread got there
+                pass
+        cache[token] = (radius, out)
         return out
 
     def _near(self, token: str, radius: int) -> tuple[tuple[int, int], ...]:
         by_depth, words = self._by_depth, self.words
         distance = Indel.distance
-        by_x: list[list[str]] = [[] for _ in range(min(radius, _QUERY_DEPTH) + 1)]
-        for s, x in _deletion_depths(token, min(radius, _QUERY_DEPTH)).items():
-            by_x[x].append(s)
+        by_x = _deletion_levels(token, min(radius, _QUERY_DEPTH))
         best: dict[int, int] = {}
         seen: set[int] = set()
         for level in range(min(radius, _QUERY_DEPTH + _DEPTH) + 1):
             hits: set[int] = set()
             for x in range(max(0, level - _DEPTH), min(level, len(by_x) - 1) + 1):
                 index = by_depth[level - x]
-                for s in by_x[x]:
-                    ids = index.get(s)
-                    if ids:
-                        hits.update(ids)
+                # most deletions of a token are no vocabulary deletion: intersect in C first
+                for s in index.keys() & by_x[x]:
+                    hits.update(index[s])
             hits -= seen
             seen |= hits
             for i in hits:

@@ -40,7 +40,10 @@ length buckets of the vocabulary, are only computed next to very common tokens.
 
 **Cost.** Memory: one dict item per distinct token pair (about 1.7 per entry) plus a compact
 ``array('I')`` posting per token; the build is one pass over the entries. Per query: a few hundred
-dict lookups, independent of the roster size except through the size of pair postings.
+dict lookups, independent of the roster size except through the size of pair postings. The entry
+ids found for an ordered pair of query tokens and its budgets are kept in a bounded LRU
+(``PAIR_CACHE`` keys, results of at most ``PAIR_CACHE_MAX_IDS`` ids), since display names repeat
+tokens; the index is immutable after :meth:`finish`, so a cached result is exactly a fresh one.
 """
 
 from __future__ import annotations
@@ -58,6 +61,8 @@ _SHIFT = 32
 _EPS = 1e-9
 SMALL_POSTING = 512  # a (nearly) exact token held by at most this many entries: score them all
 MAX_ENTRY_TOKENS = 12  # pairs of at most the first 12 (sorted) tokens of an entry: 66 pairs
+PAIR_CACHE = 65_536  # (token i, token j, budgets) -> entry ids, LRU, per index
+PAIR_CACHE_MAX_IDS = 4_096  # larger results are recomputed rather than held
 
 
 def max_distance(query_len: int, threshold: float) -> int:
@@ -77,6 +82,8 @@ class PairIndex:
         self._pairs: dict[int, object] = {}
         self._postings: list = []
         self.neighbours = IndelNeighbours([])
+        # (token i, token j, budgets) -> entry ids; LRU by insertion order, small results only
+        self._pair_cache: dict[tuple[str, str, tuple[tuple[int, int], ...]], tuple[int, ...]] = {}
 
     @classmethod
     def of(cls, token_lists: Iterable[Sequence[str]]) -> "PairIndex":
@@ -128,6 +135,7 @@ class PairIndex:
             words[k] = w
         self._vocab = {}
         self.neighbours = IndelNeighbours(words)
+        self._pair_cache = {}
 
     def __len__(self) -> int:
         return len(self._pairs)
@@ -162,46 +170,66 @@ class PairIndex:
                 dropped += shortest[unmapped - 1]
             if dmax - dropped >= 0:
                 multi.append((dmax - dropped, m - unmapped))
-        nb = self.neighbours
-        pairs, postings = self._pairs, self._postings
+        cache = self._pair_cache
         for i in range(m):
             for j in range(m):
                 if i == j:
                     continue
                 d2 = dmax - (total - lens[i] - lens[j])  # M = 2: everything else unmapped
-                budgets = multi + ([(d2, 2)] if d2 >= 0 else [])
+                budgets = tuple(multi) + (((d2, 2),) if d2 >= 0 else ())
                 if not budgets:
                     continue
-                r1 = max(dm // mm for dm, mm in budgets)
-                first = nb.within(tokens[i], r1)
-                if not first:
-                    continue
-                # caps[c1]: how far token j may be when token i is c1 away (never grows with c1)
-                caps = [
-                    max(((dm - c1) // (mm - 1) for dm, mm in budgets if c1 * mm <= dm), default=-1)
-                    for c1 in range(r1 + 1)
-                ]
-                # A first-role token that leaves the other one far (> 2) and is held by few
-                # entries: all of them are candidates, no need to look far around the other token.
-                lookups: list[tuple[int, int, int]] = []
-                for a, da in first:
-                    limit = caps[da]
-                    if limit < da:
-                        break
-                    if limit > 2 and len(postings[a]) <= SMALL_POSTING:
-                        out.update(postings[a])
-                    else:
-                        lookups.append((a, da, limit))
-                if not lookups:
-                    continue
-                second = nb.within(tokens[j], max(limit for _a, _d, limit in lookups))
+                key = (tokens[i], tokens[j], budgets)
+                found = cache.pop(key, None)
+                if found is None:
+                    got = self._pair_candidates(tokens[i], tokens[j], budgets)
+                    out.update(got)
+                    if len(got) > PAIR_CACHE_MAX_IDS:
+                        continue  # large results are cheap to rebuild from whole postings
+                    found = tuple(got)
+                    if len(cache) >= PAIR_CACHE:
+                        try:
+                            del cache[next(iter(cache))]  # least recently used
+                        except (KeyError, RuntimeError, StopIteration):  # another thread got there
+                            pass
+                elif found:
+                    out.update(found)
+                cache[key] = found  # (re)inserted last: most recently used
+
+    def _pair_candidates(self, ti: str, tj: str, budgets: tuple[tuple[int, int], ...]) -> set[int]:
+        """Entries under (a token near ``ti``, a token near ``tj``) within ``budgets`` ((Dm, M)
+        pairs, see the module docstring)."""
+        into: set[int] = set()
+        nb = self.neighbours
+        pairs, postings = self._pairs, self._postings
+        r1 = max(dm // mm for dm, mm in budgets)
+        first = nb.within(ti, r1)
+        if first:
+            # caps[c1]: how far token j may be when token i is c1 away (never grows with c1)
+            caps = [
+                max(((dm - c1) // (mm - 1) for dm, mm in budgets if c1 * mm <= dm), default=-1)
+                for c1 in range(r1 + 1)
+            ]
+            # A first-role token that leaves the other one far (> 2) and is held by few
+            # entries: all of them are candidates, no need to look far around the other token.
+            lookups: list[tuple[int, int, int]] = []
+            for a, da in first:
+                limit = caps[da]
+                if limit < da:
+                    break
+                if limit > 2 and len(postings[a]) <= SMALL_POSTING:
+                    into.update(postings[a])
+                else:
+                    lookups.append((a, da, limit))
+            if lookups:
+                second = nb.within(tj, max(limit for _a, _d, limit in lookups))
                 dists = [d for _b, d in second]
                 for a, da, limit in lookups:
                     lo = bisect_left(dists, da)
                     hi = bisect_right(dists, limit)
                     posting = postings[a]
                     if len(posting) <= hi - lo:  # fewer entries than pair lookups: take them all
-                        out.update(posting)
+                        into.update(posting)
                         continue
                     ka = a << _SHIFT
                     for b, _db in second[lo:hi]:
@@ -209,6 +237,7 @@ class PairIndex:
                         if have is None:
                             continue
                         if type(have) is int:
-                            out.add(have)
+                            into.add(have)
                         else:
-                            out.update(have)  # type: ignore[arg-type]
+                            into.update(have)  # type: ignore[arg-type]
+        return into
