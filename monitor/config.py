@@ -37,11 +37,15 @@ class RulesConfig(_Strict):
     paths: list[Path] = Field(default_factory=lambda: [Path("rules")])
 
 
+DEFAULT_WEIGHTS: dict[str, float] = {
+    "post": 1.0, "quote": 1.0, "comment": 0.85, "share": 0.9, "forward": 0.9, "like": 0.5, "follow": 0.45,
+}
+
+
 class ScoringConfig(_Strict):
-    weights: dict[str, float] = Field(
-        default_factory=lambda: {"post": 1.0, "quote": 1.0, "comment": 0.85, "share": 0.9, "forward": 0.9}
-    )
-    """Per-behaviour weight: how much a behaviour counts against an ASN (0..1)."""
+    weights: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
+    """Per-behaviour weight: how much a behaviour counts against an ASN (0..1). Behaviours a
+    config leaves out (e.g. one written before likes and follows existed) take the default."""
     min_score: float = Field(0.4, ge=0.0, le=1.0)
     """A post becomes a hit when its final score reaches this."""
     min_content: float = Field(0.5, ge=0.0, le=1.0)
@@ -57,13 +61,10 @@ class ScoringConfig(_Strict):
         unknown = sorted(set(v) - set(KINDS))
         if unknown:
             raise ValueError(f"unknown behaviour(s) {unknown}; known: {list(KINDS)}")
-        missing = sorted(set(KINDS) - set(v))
-        if missing:
-            raise ValueError(f"missing weight for behaviour(s) {missing}")
         for k, w in v.items():
             if not 0.0 <= w <= 1.0:
                 raise ValueError(f"weight for '{k}' must be between 0 and 1, got {w}")
-        return v
+        return {k: v.get(k, DEFAULT_WEIGHTS[k]) for k in KINDS}
 
 
 class OfficeConfig(_Strict):

@@ -3,6 +3,7 @@ from pathlib import Path
 import pytest
 
 from monitor.config import ConfigError, load_config, secret_from_env
+from monitor.models.post import KINDS
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -33,12 +34,22 @@ def test_wrong_type_names_the_path(tmp_path):
     assert "scoring.weights.post" in msg
 
 
-def test_weights_must_cover_every_behaviour(tmp_path):
+def test_missing_weights_take_the_defaults_and_unknown_ones_fail(tmp_path):
+    # a config written before likes and follows existed still loads, with the default weights
     p = tmp_path / "c.toml"
-    p.write_text('[scoring.weights]\npost = 1.0\n')
+    p.write_text('[scoring.weights]\npost = 1.0\nquote = 1.0\ncomment = 0.7\nshare = 0.9\nforward = 0.9\n')
+    w = load_config(p).scoring.weights
+    assert w["comment"] == 0.7 and w["like"] == 0.5 and w["follow"] == 0.45
+    assert set(w) == set(KINDS)
+    p.write_text('[scoring.weights]\npost = 1.0\nlike = 0.2\nretweet = 0.9\n')
     with pytest.raises(ConfigError) as e:
         load_config(p)
-    assert "missing weight" in str(e.value)
+    assert "unknown behaviour" in str(e.value) and "retweet" in str(e.value)
+
+
+def test_shipped_config_weights_likes_and_follows(tmp_path):
+    w = load_config(REPO / "config.toml").scoring.weights
+    assert w["like"] == 0.5 and w["follow"] == 0.45 and w["like"] < w["share"]
 
 
 def test_paths_are_relative_to_config_file(tmp_path):

@@ -9,8 +9,12 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-Kind = Literal["post", "comment", "share", "quote", "forward"]
-KINDS: tuple[str, ...] = ("post", "comment", "share", "quote", "forward")
+Kind = Literal["post", "comment", "share", "quote", "forward", "like", "follow"]
+KINDS: tuple[str, ...] = ("post", "comment", "share", "quote", "forward", "like", "follow")
+# Kinds that only make sense with a parent. A ``like`` has the liked post as its parent; a
+# ``follow`` has the followed account as its parent (display name + bio as ``text``, the profile
+# as ``url``). Neither has text of its own.
+NEEDS_PARENT: tuple[str, ...] = ("share", "quote", "forward", "like", "follow")
 
 
 class Author(BaseModel):
@@ -32,7 +36,8 @@ class Author(BaseModel):
 
 
 class ParentRef(BaseModel):
-    """What a comment answers, or what a share/quote/forward passes on."""
+    """What a comment answers, what a share/quote/forward passes on, what a like likes or
+    (for a follow) the followed account."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -43,7 +48,7 @@ class ParentRef(BaseModel):
 
 
 class Post(BaseModel):
-    """A public post, comment, share, quote or forward from any platform."""
+    """A public post, comment, share, quote or forward from any platform, or a like or follow."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -65,6 +70,6 @@ class Post(BaseModel):
 
     @model_validator(mode="after")
     def _parent_required(self) -> "Post":
-        if self.kind in ("share", "quote", "forward") and self.parent is None:
-            raise ValueError(f"kind '{self.kind}' needs a 'parent' (what was shared/quoted/forwarded)")
+        if self.kind in NEEDS_PARENT and self.parent is None:
+            raise ValueError(f"kind '{self.kind}' needs a 'parent' (what was shared/quoted/forwarded/liked/followed)")
         return self

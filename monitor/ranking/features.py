@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-BEHAVIOURS: tuple[str, ...] = ("post", "comment", "share", "quote", "forward")
+from monitor.models.post import KINDS as BEHAVIOURS  # one feature per behaviour
 
 # name -> (Bahasa Indonesia, English)
 LABELS: dict[str, tuple[str, str]] = {

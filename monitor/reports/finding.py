@@ -11,9 +11,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 BEHAVIOUR_ID = {"post": "mengunggah", "comment": "mengomentari", "share": "membagikan", "quote": "mengutip",
-                "forward": "meneruskan"}
+                "forward": "meneruskan", "like": "menyukai", "follow": "mengikuti"}
 BEHAVIOUR_EN = {"post": "posted", "comment": "commented on", "share": "shared", "quote": "quoted",
-                "forward": "forwarded"}
+                "forward": "forwarded", "like": "liked", "follow": "followed"}
 
 # key, Indonesian label, English label
 FIELDS: list[tuple[str, str, str]] = [

@@ -14,6 +14,8 @@ _BEHAVIOUR = {
         "share": "membagikan ulang (share/repost)",
         "quote": "mengutip (quote)",
         "forward": "meneruskan (forward)",
+        "like": "menyukai (like/favorit)",
+        "follow": "mengikuti akun (follow)",
     },
     "en": {
         "post": "own post",
@@ -21,6 +23,8 @@ _BEHAVIOUR = {
         "share": "share/repost",
         "quote": "quote",
         "forward": "forward",
+        "like": "like/favourite",
+        "follow": "follow (of an account)",
     },
 }
 _FIELD = {"id": {"text": "teks sendiri", "parent": "konten yang dikomentari/dibagikan"},

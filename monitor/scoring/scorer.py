@@ -26,6 +26,9 @@ _FIELDS = {
     "quote": ("text", "parent"),
     "share": ("parent", "text"),
     "forward": ("parent", "text"),
+    # a like or follow has no text of its own: only the liked post / followed account counts
+    "like": ("parent",),
+    "follow": ("parent",),
 }
 
 

@@ -12,6 +12,7 @@ import copy
 from typing import Any
 
 from monitor.models import Post
+from monitor.models.post import NEEDS_PARENT
 
 REF = "#/components/schemas/{model}"
 
@@ -23,7 +24,7 @@ def _post_schemas() -> dict[str, Any]:
     author = defs["Author"]
     author["anyOf"] = [{"required": ["id"], "properties": {"id": {"type": "string", "minLength": 1}}},
                        {"required": ["handle"], "properties": {"handle": {"type": "string", "minLength": 1}}}]
-    schema["if"] = {"required": ["kind"], "properties": {"kind": {"enum": ["share", "quote", "forward"]}}}
+    schema["if"] = {"required": ["kind"], "properties": {"kind": {"enum": list(NEEDS_PARENT)}}}
     schema["then"] = {"required": ["parent"], "properties": {"parent": {"$ref": REF.format(model="ParentRef")}}}
     return {"Post": schema, **defs}
 

@@ -28,6 +28,11 @@ Mapping (``feedViewPost`` / ``postView`` -> :class:`~monitor.models.Post`):
   ``record.text`` and author). A repost has no post of its own, so its ``post_id`` is
   ``repost:<reposter DID>:<post at:// URI>`` (unique per reposter and post, stable across runs);
   its ``url`` is the post's "reposted by" page.
+* Likes (``likes = true``): for each collected post with a ``likeCount`` (not reposts),
+  ``app.bsky.feed.getLikes`` (``uri``, ``cursor``; at most ``likes_max_pages`` pages) gives one
+  ``like`` post per entry: ``post_id`` = ``like:<liker DID>:<post URI>``, author = ``actor``,
+  ``created_at`` = the like's ``createdAt``, parent = the liked post. Likes are read when the post
+  is collected; later likes are not seen. Re-read likes are absorbed by de-duplication.
 * ``record.embed`` ``app.bsky.embed.record`` or ``app.bsky.embed.recordWithMedia`` pointing at an
   ``app.bsky.feed.post`` -> ``quote``; the parent comes from the post's embed view
   (``#viewRecord``: ``value.text``, ``author``). A quoted post not shown (``#viewNotFound``,
@@ -127,6 +132,7 @@ WEB_BASE = "https://bsky.app"
 SEARCH_POSTS = "/xrpc/app.bsky.feed.searchPosts"
 GET_AUTHOR_FEED = "/xrpc/app.bsky.feed.getAuthorFeed"
 GET_POSTS = "/xrpc/app.bsky.feed.getPosts"
+GET_LIKES = "/xrpc/app.bsky.feed.getLikes"
 GET_POSTS_MAX = 25  # lexicon: uris maxLength 25
 
 REASON_REPOST = "app.bsky.feed.defs#reasonRepost"
@@ -190,6 +196,8 @@ class BlueskyOptions(BaseModel):
     until: str | None = Field(None, description="searchPosts 'until' (ISO date or datetime)")
     lang: str | None = Field(None, description="searchPosts 'lang' filter, e.g. 'id'")
     fetch_parents: bool = Field(True, description="getPosts the parent of a reply when not in the item")
+    likes: bool = Field(False, description="Also collect who liked each collected post (getLikes, kind 'like')")
+    likes_max_pages: int = Field(1, ge=1, le=100, description="getLikes pages (of 'limit' likes) per post")
     http: HttpOptions = Field(default_factory=HttpOptions)
 
     @field_validator("base_url")
@@ -432,6 +440,25 @@ def _reason_type(item: Mapping[str, Any]) -> str | None:
 
 def repost_id(reposter_did: str, post_uri: str) -> str:
     return f"repost:{reposter_did}:{post_uri}"
+
+
+def like_to_post(like: Any, subject_uri: str, liked: ParentRef) -> Post:
+    """One ``getLikes`` entry -> a ``like`` post: ``post_id`` = ``like:<actor DID>:<post URI>``, the
+    liked post as parent, ``created_at`` = the like's ``createdAt``; ``raw`` = the entry with the URI."""
+    if not isinstance(like, dict):
+        raise ValueError("a like must be a JSON object")
+    author = profile_to_author(like.get("actor"))
+    return Post(
+        platform=PLATFORM,
+        post_id=f"like:{author.id}:{subject_uri}",
+        url=liked.url,
+        created_at=like.get("createdAt"),
+        author=author,
+        kind="like",
+        text="",
+        parent=liked,
+        raw=dump_raw({"like": like, "subject": subject_uri}),
+    )
 
 
 def feed_item_to_post(item: Any, *, raw: Any = None, parents: Mapping[str, Any] | None = None) -> Post:
@@ -742,8 +769,38 @@ class BlueskySource(HttpSource):
                 batch.rejected.append(Rejected(dump_raw(raw), describe_validation(exc)))
             except (KeyError, TypeError, ValueError, AttributeError) as exc:
                 batch.rejected.append(Rejected(dump_raw(raw), f"{type(exc).__name__}: {exc}"))
+        if self.options.likes:
+            await self._add_likes(run, batch, entries)
         batch.cursor = copy.deepcopy(state)
         return batch
+
+    async def _add_likes(self, run: _Run, batch: Batch, entries: list[tuple[Any, Any]]) -> None:
+        """One ``like`` post per ``getLikes`` entry of each collected post that has likes (not reposts)."""
+        views = {it["post"]["uri"]: it["post"] for it, _ in entries
+                 if isinstance(it, dict) and _is_post_view(it.get("post")) and _reason_type(it) != REASON_REPOST}
+        for post in list(batch.posts):
+            view = views.get(post.post_id)
+            if post.kind == "share" or view is None or view.get("likeCount") == 0:
+                continue
+            liked = parent_from_view(view)
+            params: dict[str, Any] = {"uri": post.post_id, "limit": self.options.limit}
+            try:
+                for _ in range(self.options.likes_max_pages):
+                    data = await self._get(run, GET_LIKES, params)
+                    for like in data.get("likes") or []:
+                        try:
+                            batch.posts.append(like_to_post(like, post.post_id, liked))
+                        except ValidationError as exc:
+                            batch.rejected.append(Rejected(dump_raw(like), describe_validation(exc)))
+                        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                            batch.rejected.append(Rejected(dump_raw(like), f"{type(exc).__name__}: {exc}"))
+                    cur = _str(data.get("cursor"))
+                    if not cur or cur == params.get("cursor"):
+                        break
+                    params = {**params, "cursor": cur}
+            except (FetchError, _Refused) as exc:
+                log.warning("bluesky %s: likes of %s not fetched: %s", self.name, post.post_id, exc)
+                run.errors.append(f"likes of {post.post_id}: {exc}")
 
     # -- walking one feed -----------------------------------------------------------------------
 

@@ -56,15 +56,25 @@ ShallowQuote) with a target -> ``quote``, taking precedence over being a reply; 
 quote whose target is not shown (pending, revoked, deleted...) -> ``quote`` with an empty parent;
 else ``post``. ``raw`` is the status JSON (keys sorted, compact, UTF-8). A status that does not
 validate becomes a :class:`~monitor.collect.base.Rejected` and the rest of the page goes on.
+
+Likes and follows (optional, see :mod:`monitor.sources.mastodon_reactions` for the mapping):
+``likes = true`` fetches, for each collected status that has favourites (not for boosts), its
+``favourited_by`` accounts (at most ``likes_max_pages`` pages) and puts one ``like`` post per
+account in the same batch; they are read once, when the status is collected, so favourites given
+later are not seen. ``follows_of = ["<account id>", ...]`` reads the followers of those (campaign)
+accounts each run (at most ``follows_max_pages`` pages, newest followers first) as ``follow``
+posts; re-read followers are absorbed by de-duplication. The cursor is not involved.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 import logging
 import os
 import re
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from html.parser import HTMLParser
 from typing import Any, AsyncIterator, Mapping
 from urllib.parse import parse_qs, quote, urlsplit
@@ -76,6 +86,7 @@ from monitor.collect.base import Batch, Rejected
 from monitor.collect.payload import describe_validation, dump_raw
 from monitor.collect.http import FetchError, HttpClient, HttpOptions
 from monitor.models import Author, ParentRef, Post
+from monitor.sources import mastodon_reactions as reactions
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +114,12 @@ class MastodonOptions(BaseModel):
     fetch_parents: bool = Field(True, description="GET the parent of a reply when not in the page")
     lookback_s: int = Field(0, ge=0, le=7 * 86400, description="Re-read window for late remote statuses")
     lookback_max_pages: int = Field(2, ge=1, le=1000)
+    likes: bool = Field(False, description="Also collect who favourited each collected status (kind 'like')")
+    likes_max_pages: int = Field(1, ge=1, le=100, description="favourited_by pages (40 accounts) per status")
+    follows_of: list[str] = Field(
+        default_factory=list, description="Account ids whose followers are collected (kind 'follow')"
+    )
+    follows_max_pages: int = Field(5, ge=1, le=1000, description="followers pages (40 accounts) per account and run")
     http: HttpOptions = Field(default_factory=HttpOptions)
 
     @field_validator("base_url")
@@ -134,10 +151,22 @@ class MastodonOptions(BaseModel):
                 out.append(acct)
         return out
 
+    @field_validator("follows_of")
+    @classmethod
+    def _follows_of(cls, v: list[str]) -> list[str]:
+        out: list[str] = []
+        for raw in v:
+            aid = str(raw).strip()
+            if not re.fullmatch(r"[0-9A-Za-z_\-]{1,64}", aid):
+                raise ValueError(f"invalid account id {raw!r} (the numeric id, e.g. from /api/v1/accounts/lookup)")
+            if aid not in out:
+                out.append(aid)
+        return out
+
     @model_validator(mode="after")
     def _something_to_read(self) -> "MastodonOptions":
-        if not self.hashtags and not self.accounts:
-            raise ValueError("list at least one of 'hashtags' or 'accounts'")
+        if not self.hashtags and not self.accounts and not self.follows_of:
+            raise ValueError("list at least one of 'hashtags', 'accounts' or 'follows_of'")
         return self
 
 
@@ -521,8 +550,62 @@ class MastodonSource(HttpSource):
                 batch.rejected.append(Rejected(dump_raw(it), describe_validation(exc)))
             except (KeyError, TypeError, ValueError) as exc:
                 batch.rejected.append(Rejected(dump_raw(it), f"{type(exc).__name__}: {exc}"))
+        if self.options.likes:
+            await self._add_likes(run, batch)
         batch.cursor = copy.deepcopy(state)
         return batch
+
+    # -- likes and follows ----------------------------------------------------------------------
+
+    def _account_posts(self, accounts: list[dict[str, Any]], make: Any, batch: Batch) -> None:
+        for acc in accounts:
+            try:
+                batch.posts.append(make(acc, account_to_author(acc, self._domain)))
+            except ValidationError as exc:
+                batch.rejected.append(Rejected(dump_raw(acc), describe_validation(exc)))
+            except (KeyError, TypeError, ValueError) as exc:
+                batch.rejected.append(Rejected(dump_raw(acc), f"{type(exc).__name__}: {exc}"))
+
+    async def _add_likes(self, run: _Run, batch: Batch) -> None:
+        for post in list(batch.posts):
+            if post.kind == "share" or post.raw is None:
+                continue  # a boost's favourites belong to the boosted status
+            st = json.loads(post.raw)
+            if st.get("favourites_count") == 0:
+                continue
+            liked = parent_from_status(st, self._domain)
+            url = reactions.favourited_by_url(self.base_url, post.post_id)
+            try:
+                async for accounts in reactions.account_pages(run.http, url, run.headers,
+                                                              max_pages=self.options.likes_max_pages):
+                    self._account_posts(
+                        accounts,
+                        lambda acc, author: reactions.like_post(PLATFORM, st, liked, acc, author),
+                        batch,
+                    )
+            except FetchError as exc:
+                log.warning("mastodon %s: likes of %s not fetched: %s", self.name, post.post_id, exc)
+                run.errors.append(f"likes of {post.post_id}: {exc}")
+
+    async def _follow_batches(self, run: _Run, state: dict[str, Any], account_id: str) -> AsyncIterator[Batch]:
+        resp = await run.http.get_json(f"{self.base_url}/api/v1/accounts/{quote(account_id, safe='')}", None,
+                                       run.headers, allow_status=(404, 410))
+        if resp.status != 200 or not isinstance(resp.data, dict):
+            run.errors.append(f"followed account {account_id} not found on {self.base_url}")
+            return
+        followed = reactions.account_parent(resp.data, account_to_author(resp.data, self._domain))
+        observed_at = datetime.now(timezone.utc)
+        url = reactions.followers_url(self.base_url, account_id)
+        async for accounts in reactions.account_pages(run.http, url, run.headers,
+                                                      max_pages=self.options.follows_max_pages):
+            batch = Batch()
+            self._account_posts(
+                accounts,
+                lambda acc, author: reactions.follow_post(PLATFORM, followed, acc, author, observed_at),
+                batch,
+            )
+            batch.cursor = copy.deepcopy(state)
+            yield batch
 
     # -- walking one timeline -------------------------------------------------------------------
 
@@ -666,6 +749,8 @@ class MastodonSource(HttpSource):
         run = _Run(http=self._client(), headers=self._auth_headers())
         out: dict[str, Post | None] = {}
         for pid in post_ids:
+            if pid.startswith(("like:", "follow:")):
+                continue  # not a status: a like or follow cannot be re-checked this way (left unknown)
             try:
                 resp = await run.http.get_json(f"{self.base_url}/api/v1/statuses/{quote(pid, safe='')}", None,
                                                run.headers, allow_status=(401, 403, 404, 410))
@@ -687,11 +772,14 @@ class MastodonSource(HttpSource):
         state = load_cursor(cursor)
         jobs: list[tuple[str, Any]] = [("tag", t) for t in self.options.hashtags]
         jobs += [("account", a) for a in self.options.accounts]
+        jobs += [("followers", a) for a in self.options.follows_of]
         for kind, what in jobs:
             try:
                 if kind == "tag":
                     path = f"/api/v1/timelines/tag/{quote(what, safe='')}"
                     gen = self._walk(run, state, f"tag:{what}", path)
+                elif kind == "followers":
+                    gen = self._follow_batches(run, state, what)
                 else:
                     gen = self._account_batches(run, state, what)
                 async for batch in gen:

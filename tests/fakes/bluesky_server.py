@@ -166,6 +166,8 @@ class FakeBluesky:
         self.app.router.add_get("/xrpc/app.bsky.feed.searchPosts", self._search_posts)
         self.app.router.add_get("/xrpc/app.bsky.feed.getAuthorFeed", self._author_feed)
         self.app.router.add_get("/xrpc/app.bsky.feed.getPosts", self._get_posts)
+        self.app.router.add_get("/xrpc/app.bsky.feed.getLikes", self._get_likes)
+        self.likes: dict[str, list[dict[str, Any]]] = {}  # post uri -> [{actor did, createdAt, indexedAt}]
 
     # ------------------------------------------------------------------ data
 
@@ -302,6 +304,14 @@ class FakeBluesky:
             _Entry(when, cid_for(json.dumps(item, sort_keys=True) + iso(when)), lambda: copy.deepcopy(item),
                    actor=actor["did"] if actor else None, search_text=search_text)
         )
+
+    def like(self, by: dict[str, Any], post: dict[str, Any], *, at: datetime | None = None) -> None:
+        """``by`` likes ``post`` (its ``likeCount`` goes up)."""
+        when = at or self.now()
+        self.likes.setdefault(post["uri"], []).append({"did": by["did"], "createdAt": iso(when), "indexedAt": iso(when)})
+        stored = self.posts.get(post["uri"])
+        if stored is not None:
+            stored["view"]["likeCount"] = len(self.likes[post["uri"]])
 
     def delete_post(self, uri: str) -> None:
         self.posts.pop(uri, None)
@@ -516,6 +526,28 @@ class FakeBluesky:
                 continue
             out["posts"].append(item["post"] if isinstance(item, dict) and "post" in item and e.uri else item)
         if offset + limit < len(hits):
+            out["cursor"] = str(offset + limit)
+        return self._json(out)
+
+    async def _get_likes(self, request: web.Request) -> web.Response:
+        """``app.bsky.feed.getLikes``: ``{uri, cursor?, likes: [{indexedAt, createdAt, actor}]}``, newest first."""
+        uri = request.query.get("uri")
+        if not uri:
+            return self._xrpc_error(400, "InvalidRequest", 'Error: Params must have the property "uri"')
+        limit = self._limit(request, 50)
+        if isinstance(limit, web.Response):
+            return limit
+        try:
+            offset = int(request.query.get("cursor", "0"))
+        except ValueError:
+            return self._xrpc_error(400, "InvalidRequest", "Malformed cursor")
+        likes = sorted(self.likes.get(uri, []), key=lambda x: x["createdAt"], reverse=True)
+        page = likes[offset : offset + limit]
+        out: dict[str, Any] = {"uri": uri, "likes": [
+            {"indexedAt": x["indexedAt"], "createdAt": x["createdAt"], "actor": copy.deepcopy(self.profiles[x["did"]])}
+            for x in page
+        ]}
+        if offset + limit < len(likes):
             out["cursor"] = str(offset + limit)
         return self._json(out)
 

@@ -7,6 +7,10 @@ Endpoints (documented shapes; Status/Account JSON built from the official doc ex
 * ``GET /api/v1/accounts/lookup?acct=``
 * ``GET /api/v1/accounts/:id/statuses``
 * ``GET /api/v1/statuses/:id``
+* ``GET /api/v1/statuses/:id/favourited_by`` and ``GET /api/v1/accounts/:id/followers``
+  (Account[]; paginated like Mastodon by the internal favourite/follow id: newest first,
+  ``max_id``/``since_id``/``min_id``, ``Link`` with ``rel="next"``/``"prev"``; the ids are not
+  account ids). Build them with :meth:`FakeMastodon.favourite` / :meth:`FakeMastodon.follow`.
 
 Pagination follows Mastodon: results newest first; ``max_id`` (exclusive upper bound),
 ``since_id`` (exclusive lower bound, returns the *newest* ``limit``), ``min_id`` (the ``limit``
@@ -99,6 +103,12 @@ class FakeMastodon:
         self.app.router.add_get("/api/v1/accounts/{id}/statuses", self._account_statuses)
         self.app.router.add_get("/api/v1/accounts/{id}", self._account)
         self.app.router.add_get("/api/v1/statuses/{id}", self._status)
+        self.app.router.add_get("/api/v1/statuses/{id}/favourited_by", self._favourited_by)
+        self.app.router.add_get("/api/v1/accounts/{id}/followers", self._followers)
+        # status id / followed account id -> [(relation id, account id)], in creation order
+        self.favourites: dict[str, list[tuple[str, str]]] = {}
+        self.follows: dict[str, list[tuple[str, str]]] = {}
+        self._rel_seq = 1000
         self.media: dict[str, tuple[bytes, str]] = {}  # name -> (body, Content-Type) served at /media/NAME
         self.app.router.add_get("/media/{name}", self._media)
 
@@ -124,6 +134,21 @@ class FakeMastodon:
         acc["statuses_count"] = 0
         self.accounts[acc["id"]] = acc
         return acc
+
+    def _rel_id(self) -> str:
+        self._rel_seq += 1
+        return str(self._rel_seq)
+
+    def favourite(self, status: dict[str, Any], account: dict[str, Any]) -> None:
+        """``account`` favourites ``status`` (its ``favourites_count`` goes up)."""
+        self.favourites.setdefault(status["id"], []).append((self._rel_id(), account["id"]))
+        st = self.statuses.get(status["id"])
+        if isinstance(st, dict):
+            st["favourites_count"] = len(self.favourites[status["id"]])
+
+    def follow(self, follower: dict[str, Any], target: dict[str, Any]) -> None:
+        """``follower`` follows ``target``."""
+        self.follows.setdefault(target["id"], []).append((self._rel_id(), follower["id"]))
 
     def _new_id(self, when: datetime) -> str:
         self._seq = (self._seq + 1) & 0xFFFF
@@ -423,6 +448,39 @@ class FakeMastodon:
     async def _status(self, request: web.Request) -> web.Response:
         st = self.statuses.get(request.match_info["id"])
         return self._json(st) if st is not None else self._not_found()
+
+    def _accounts_page(self, request: web.Request, rels: list[tuple[str, str]]) -> web.Response:
+        """Account[] paginated by relation id (newest first), with a Link header like Mastodon's."""
+        q = request.query
+        try:
+            limit = max(1, min(80, int(q.get("limit", "40"))))
+        except ValueError:
+            limit = 40
+        sel = sorted(rels, key=lambda r: id_key(r[0]), reverse=True)
+        if q.get("max_id"):
+            sel = [r for r in sel if id_key(r[0]) < id_key(q["max_id"])]
+        if q.get("min_id") or q.get("since_id"):
+            low = q.get("min_id") or q.get("since_id")
+            sel = [r for r in sel if id_key(r[0]) > id_key(low)]
+        sel = sel[:limit]
+        links = None
+        if sel:
+            base = f"{self.base_url}{request.path}"
+            links = (f'<{base}?limit={limit}&max_id={sel[-1][0]}>; rel="next", '
+                     f'<{base}?limit={limit}&min_id={sel[0][0]}>; rel="prev"')
+        return self._json([self.accounts[a] for _, a in sel], links=links)
+
+    async def _favourited_by(self, request: web.Request) -> web.Response:
+        sid = request.match_info["id"]
+        if sid not in self.statuses:
+            return self._not_found()
+        return self._accounts_page(request, self.favourites.get(sid, []))
+
+    async def _followers(self, request: web.Request) -> web.Response:
+        aid = request.match_info["id"]
+        if aid not in self.accounts:
+            return self._not_found()
+        return self._accounts_page(request, self.follows.get(aid, []))
 
     # ------------------------------------------------------------------ helpers for assertions
 
