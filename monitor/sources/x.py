@@ -76,6 +76,20 @@ Cursor (a deep copy in every :class:`~monitor.collect.base.Batch`, valid after t
   Handles no longer configured are forgotten; a cached id whose user X reports as not found
   is dropped (an empty batch commits that) and the handle is looked up again next run.
 
+Likes (``likes = true``, off by default): for each collected post that has likes
+(``public_metrics.like_count`` > 0, asked for then; every post when X does not say; never a
+retweet, whose likes belong to the original), ``GET /2/tweets/:id/liking_users`` (``max_results``
+100, ``pagination_token`` from ``meta.next_token``, at most ``likes_max_pages`` pages) gives one
+``like`` post per user: ``post_id`` = ``like:<post id>:<user id>``, author = the user, parent =
+the liked post (id, url, text, author), ``created_at`` = the **liked post's** ``created_at``:
+the API does not say when a like was given. Likes are read once, when the post is collected.
+X's OpenAPI spec lists only user-context auth for this endpoint; if X refuses the app token the
+failure is reported per post (the posts themselves are kept).
+
+Deletion watch (:meth:`XSource.recheck`): ``GET /2/tweets?ids=`` (100 per request, the
+collection's fields); a ``resource-not-found`` problem for an id means deleted, any other problem
+(authorization, suspended author) leaves it unknown; ``like:`` ids are not checked.
+
 Rate limits: X sends ``x-rate-limit-limit`` / ``-remaining`` / ``-reset`` (Unix seconds) and 429
 when a 15-minute window is used up. :class:`~monitor.collect.http.HttpClient` (which reads these header
 names) waits until the reset before the next request when ``remaining`` is 0 and on 429, capped
@@ -91,6 +105,7 @@ from __future__ import annotations
 
 import copy
 import html
+import json
 import logging
 import os
 import re
@@ -116,6 +131,10 @@ DEFAULT_BASE_URL = "https://api.x.com"
 
 SEARCH_PATH = "/2/tweets/search/recent"
 USERS_BY_PATH = "/2/users/by"
+LOOKUP_PATH = "/2/tweets"
+LOOKUP_MAX = 100
+"""``GET /2/tweets?ids=``: at most 100 ids per request."""
+LIKING_USERS_PATH = "/2/tweets/{id}/liking_users"
 
 TWEET_FIELDS = (
     "created_at,author_id,conversation_id,referenced_tweets,in_reply_to_user_id,entities,lang,note_tweet"
@@ -155,6 +174,8 @@ class XOptions(BaseModel):
     max_results: int = Field(100, ge=10, le=100, description="Page size (X: 10-100 for search)")
     max_pages_per_run: int = Field(10, ge=1, le=10_000, description="Per feed and run")
     initial_pages: int = Field(2, ge=1, le=10_000, description="Depth of a feed's first run, in pages")
+    likes: bool = Field(False, description="Also collect who liked each collected post (kind 'like')")
+    likes_max_pages: int = Field(1, ge=1, le=100, description="liking_users pages (100 users) per post")
     http: HttpOptions = Field(default_factory=HttpOptions)
 
     @field_validator("base_url")
@@ -387,6 +408,25 @@ def _parent(ref_id: str, lookup: Lookup, reply_user_id: str | None = None) -> Pa
     return ParentRef(post_id=ref_id, url=post_url(ref_id, author.handle if author else None), text=text, author=author)
 
 
+def like_post(post: Post, liked: ParentRef, user: Any) -> Post:
+    """``user`` (a User object of ``liking_users``) likes ``post``. X exposes no like time:
+    ``created_at`` is the liked post's (the like happened at or after it)."""
+    if not isinstance(user, dict) or not _sid(user.get("id")):
+        raise ValueError("a liking user must be a JSON object with a numeric 'id'")
+    author = user_to_author(user, _sid(user["id"]))
+    return Post(
+        platform=PLATFORM,
+        post_id=f"like:{post.post_id}:{author.id}",
+        url=liked.url,
+        created_at=post.created_at,
+        author=author,
+        kind="like",
+        text="",
+        parent=liked,
+        raw=dump_raw({"liking_user": user, "tweet_id": post.post_id}),
+    )
+
+
 def tweet_to_post(tw: Any, lookup: Lookup | None = None) -> Post:
     """Map one post object to a Post (raises ValueError / ValidationError if it cannot)."""
     if not isinstance(tw, dict):
@@ -565,7 +605,8 @@ class XSource(HttpSource):
     def _post_params(self) -> dict[str, Any]:
         return {
             "max_results": self.options.max_results,
-            "tweet.fields": TWEET_FIELDS,
+            # like_count tells which posts have likes worth asking liking_users about
+            "tweet.fields": TWEET_FIELDS + (",public_metrics" if self.options.likes else ""),
             "expansions": EXPANSIONS,
             "user.fields": USER_FIELDS,
         }
@@ -596,7 +637,7 @@ class XSource(HttpSource):
             next_token=token if isinstance(token, str) and token else None,
         )
 
-    def _batch(self, page: _Page, state: dict[str, Any]) -> Batch:
+    async def _batch(self, run: _Run, page: _Page, state: dict[str, Any]) -> Batch:
         batch = Batch()
         for it in page.items:
             try:
@@ -605,8 +646,49 @@ class XSource(HttpSource):
                 batch.rejected.append(Rejected(dump_raw(it), describe_validation(exc)))
             except (KeyError, TypeError, ValueError) as exc:
                 batch.rejected.append(Rejected(dump_raw(it), f"{type(exc).__name__}: {exc}"))
+        if self.options.likes:
+            await self._add_likes(run, batch)
         batch.cursor = copy.deepcopy(state)
         return batch
+
+    # -- likes ----------------------------------------------------------------------------------
+
+    async def _add_likes(self, run: _Run, batch: Batch) -> None:
+        """``liking_users`` of each post of the batch that has likes (not of retweets: their likes
+        belong to the original), at most ``likes_max_pages`` pages each."""
+        for post in list(batch.posts):
+            if post.kind == "share" or post.raw is None:
+                continue
+            tw = json.loads(post.raw)
+            metrics = tw.get("public_metrics")
+            if isinstance(metrics, dict) and metrics.get("like_count") == 0:
+                continue
+            liked = ParentRef(post_id=post.post_id, url=post.url, text=post.text, author=post.author)
+            path = LIKING_USERS_PATH.format(id=quote(post.post_id, safe=""))
+            params: dict[str, Any] = {"max_results": 100, "user.fields": USER_FIELDS}
+            seen: set[str] = set()
+            try:
+                for _ in range(self.options.likes_max_pages):
+                    data = await self._get(run, path, params, allow_status=(404,))
+                    users = data.get("data") if isinstance(data, dict) else None
+                    if not isinstance(users, list) or not users:
+                        break
+                    for u in users:
+                        try:
+                            batch.posts.append(like_post(post, liked, u))
+                        except ValidationError as exc:
+                            batch.rejected.append(Rejected(dump_raw(u), describe_validation(exc)))
+                        except (KeyError, TypeError, ValueError) as exc:
+                            batch.rejected.append(Rejected(dump_raw(u), f"{type(exc).__name__}: {exc}"))
+                    meta = data.get("meta") if isinstance(data.get("meta"), dict) else {}
+                    token = meta.get("next_token")
+                    if not isinstance(token, str) or not token or token in seen:
+                        break
+                    seen.add(token)
+                    params = {**params, "pagination_token": token}
+            except FetchError as exc:
+                log.warning("x %s: likes of %s not fetched: %s", self.name, post.post_id, exc)
+                run.errors.append(f"likes of {post.post_id}: {exc}")
 
     # -- walking one feed -----------------------------------------------------------------------
 
@@ -664,7 +746,7 @@ class XSource(HttpSource):
                 budget -= 1
                 self._advance(key, feed, page, used_token=walk["next_token"])
                 state["feeds"][key] = feed
-                yield self._batch(page, state)
+                yield await self._batch(run, page, state)
                 if feed.get("walk") is None and heads > 0:
                     return  # a walk started in this run ends the run of this feed
                 continue
@@ -685,7 +767,7 @@ class XSource(HttpSource):
             budget -= 1
             if page.newest is None:
                 if page.items:  # only unusable items: quarantine them, keep the position
-                    yield self._batch(page, state)
+                    yield await self._batch(run, page, state)
                 return
             if since and int(page.newest) <= int(since):
                 log.warning("x %s: %s: answer not newer than since_id=%s; ignored", self.name, key, since)
@@ -702,7 +784,7 @@ class XSource(HttpSource):
             else:
                 feed["since_id"] = page.newest
             state["feeds"][key] = feed
-            yield self._batch(page, state)
+            yield await self._batch(run, page, state)
             if feed.get("walk") is None:
                 return
 
@@ -818,6 +900,50 @@ class XSource(HttpSource):
         return out, changed
 
     # -- the interface --------------------------------------------------------------------------
+
+    async def recheck(self, post_ids: list[str]) -> dict[str, Post | None]:
+        """Deletion watch: ``GET /2/tweets?ids=`` 100 at a time, with the fields of collection.
+
+        A post in ``data`` is returned as it is now; one named by a ``resource-not-found``
+        problem ("Not Found Error") is deleted (None); any other problem (authorization,
+        suspended author...) or a failed request leaves it unknown (no key). ``like:`` ids are not
+        posts and are not checked."""
+        run = _Run(http=self._client(), headers={"Authorization": f"Bearer {self._token()}"})
+        ids = [i for i in dict.fromkeys(post_ids) if _ID_RE.fullmatch(i)]
+        params = {k: v for k, v in self._post_params().items() if k != "max_results"}
+        out: dict[str, Post | None] = {}
+        for i in range(0, len(ids), LOOKUP_MAX):
+            chunk = ids[i : i + LOOKUP_MAX]
+            try:
+                data = await self._get(run, LOOKUP_PATH, {**params, "ids": ",".join(chunk)})
+            except _Unauthorized as exc:
+                log.warning("x %s: re-check refused (HTTP 401): %s", self.name, exc)
+                break
+            except FetchError as exc:
+                log.warning("x %s: re-check of %d post(s) failed: %s", self.name, len(chunk), exc)
+                continue
+            if data is None:
+                continue
+            wanted = set(chunk)
+            items = data.get("data") if isinstance(data.get("data"), list) else []
+            lookup = Lookup.from_response(data)
+            for tw in items:
+                pid = _sid(tw.get("id")) if isinstance(tw, dict) else None
+                if pid not in wanted:
+                    continue
+                try:
+                    out[pid] = tweet_to_post(tw, lookup)
+                except (ValidationError, KeyError, TypeError, ValueError) as exc:
+                    log.warning("x %s: re-check of %s unreadable: %s", self.name, pid, exc)
+            for e in _problems(data):
+                rid = _sid(e.get("resource_id")) or _sid(e.get("value"))
+                if rid not in wanted or rid in out or e.get("parameter") not in (None, "ids"):
+                    continue  # not about a post we asked for (e.g. a referenced post not included)
+                if str(e.get("type", "")).endswith("/problems/resource-not-found"):
+                    out[rid] = None
+                else:
+                    log.info("x %s: re-check of %s: %s", self.name, rid, _problem_text(e))
+        return out
 
     async def fetch(self, cursor: dict[str, Any] | None) -> AsyncIterator[Batch]:
         """Yield one batch per page: searches first, then user timelines (see the module docstring)."""

@@ -11,6 +11,11 @@ Endpoints (parameters checked against the official OpenAPI spec subset in
 * ``GET /2/users/:id/tweets`` -- ``max_results`` 5-100, ``since_id``, ``until_id``,
   ``pagination_token``; an unknown or protected user gives 200 with only ``errors``
 * ``GET /2/users/by?usernames=a,b`` -- found users in ``data``, ``Not Found Error`` in ``errors``
+* ``GET /2/tweets?ids=a,b`` (up to 100) -- visible posts in ``data`` (in the order asked), a
+  deleted or unknown id a ``Not Found Error`` and a protected author's post an
+  ``Authorization Error`` in ``errors``, as X does
+* ``GET /2/tweets/:id/liking_users`` -- ``max_results`` 1-100 (default 100),
+  ``pagination_token`` (``meta.next_token``); users added with :meth:`FakeX.like`, newest first
 
 Recent search sees the last 7 days only (real time: posts are created from two days ago on) and
 refuses a ``since_id`` / ``until_id`` older than that with 400, as X does. Results are newest
@@ -58,6 +63,8 @@ SEARCH_WINDOW_S = 7 * 86400
 SEARCH = "/2/tweets/search/recent"
 USERS_BY = "/2/users/by"
 TIMELINE = "/2/users/{id}/tweets"
+LOOKUP = "/2/tweets"
+LIKING_USERS = "/2/tweets/{id}/liking_users"
 
 
 def load_fixture(name: str) -> Any:
@@ -79,6 +86,27 @@ _SPEC = load_fixture("openapi_subset.json")
 
 def _spec_params(path: str) -> dict[str, dict[str, Any]]:
     return {p["name"]: p for p in _SPEC["paths"][path]["get"]["parameters"]}
+
+
+def _add_spec_paths() -> None:
+    """``/2/tweets`` and ``liking_users`` as in the official spec (``ids``: 1-100 PostIds;
+    ``max_results`` 1-100, ``pagination_token``), reusing the field parameters of the subset."""
+    search = _spec_params(SEARCH)
+    users_by = _spec_params(USERS_BY)
+    ids = {"name": "ids", "in": "query", "required": True, "explode": False, "style": "form",
+           "schema": {"type": "array", "minItems": 1, "maxItems": 100,
+                      "items": {"type": "string", "pattern": "^[0-9]{1,19}$"}}}
+    _SPEC["paths"].setdefault(LOOKUP, {"get": {"parameters": [
+        ids, *(search[n] for n in ("post.fields", "expansions", "user.fields") if n in search)]}})
+    _SPEC["paths"].setdefault(LIKING_USERS, {"get": {"parameters": [
+        {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[0-9]{1,19}$"}},
+        {"name": "max_results", "in": "query", "required": False,
+         "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 100}},
+        {"name": "pagination_token", "in": "query", "required": False, "schema": {"type": "string", "minLength": 1}},
+        *(users_by[n] for n in ("user.fields", "expansions", "post.fields") if n in users_by)]}})
+
+
+_add_spec_paths()
 
 
 def _enum(path: str, name: str) -> set[str]:
@@ -258,6 +286,9 @@ class FakeX:
         self.app.router.add_get(SEARCH, self._search)
         self.app.router.add_get(USERS_BY, self._users_by)
         self.app.router.add_get("/2/users/{id}/tweets", self._timeline)
+        self.app.router.add_get(LOOKUP, self._lookup)
+        self.app.router.add_get(LIKING_USERS, self._liking_users)
+        self.likes: dict[str, list[str]] = {}  # post id -> ids of the users who liked it, oldest first
 
     # ------------------------------------------------------------------ data
 
@@ -382,6 +413,12 @@ class FakeX:
     def hide(self, tweet_id: str) -> None:
         """Delete a post: gone from results; a post referencing it gets an ``errors`` entry."""
         self._meta[tweet_id]["visible"] = False
+
+    def like(self, tweet: dict[str, Any], user: dict[str, Any]) -> None:
+        """``user`` likes ``tweet`` (counted in its ``public_metrics.like_count``)."""
+        self.likes.setdefault(tweet["id"], []).append(user["id"])
+        if isinstance(tweet.get("public_metrics"), dict):
+            tweet["public_metrics"]["like_count"] = len(self.likes[tweet["id"]])
 
     def expire_tokens(self) -> None:
         self._tokens.clear()
@@ -741,6 +778,69 @@ class FakeX:
         if errors:
             body["errors"] = errors
         return self._json(body)
+
+    async def _lookup(self, request: web.Request) -> web.Response:
+        bad = self._validate(request, LOOKUP)
+        if bad is not None:
+            return bad
+        found: list[str] = []
+        errors: list[dict[str, Any]] = []
+        for tid in request.query["ids"].split(","):
+            m = self._meta.get(tid)
+            if m is not None and self._visible(tid):
+                found.append(tid)
+            elif m is not None and m["visible"] and m["author_id"] in self.protected_users:
+                errors.append({
+                    "value": tid, "detail": f"Sorry, you are not authorized to see the Tweet with ids: [{tid}].",
+                    "title": "Authorization Error", "resource_type": "tweet", "parameter": "ids",
+                    "resource_id": tid, "type": "https://api.twitter.com/2/problems/not-authorized-for-resource",
+                })
+            else:
+                errors.append({
+                    "value": tid, "detail": f"Could not find tweet with ids: [{tid}].", "title": "Not Found Error",
+                    "resource_type": "tweet", "parameter": "ids", "resource_id": tid,
+                    "type": "https://api.twitter.com/2/problems/resource-not-found",
+                })
+        body: dict[str, Any] = self._envelope(request, found) if found else {}
+        if errors:
+            body["errors"] = errors + body.get("errors", [])
+        if found:
+            body["meta"] = {"result_count": len(found)}
+        return self._json(body)
+
+    async def _liking_users(self, request: web.Request) -> web.Response:
+        bad = self._validate(request, LIKING_USERS)
+        if bad is not None:
+            return bad
+        tid = request.match_info["id"]
+        if not re.fullmatch(r"[0-9]{1,19}", tid):
+            return _invalid("id", tid, f"The `id` query parameter value [{tid}] is not valid")
+        if not self._visible(tid):
+            return self._json({"errors": [{
+                "value": tid, "detail": f"Could not find tweet with id: [{tid}].", "title": "Not Found Error",
+                "resource_type": "tweet", "parameter": "id", "resource_id": tid,
+                "type": "https://api.twitter.com/2/problems/resource-not-found",
+            }]})
+        q = request.query
+        limit = int(q.get("max_results", 100))
+        start = 0
+        tok = q.get("pagination_token")
+        if tok is not None:
+            entry = self._tokens.get(tok)
+            if entry is None or entry[0] != ("liking_users", tid):
+                return _invalid("pagination_token", tok, f"The `pagination_token` query parameter value [{tok}] is not valid")
+            start = entry[1]
+        likers = list(reversed(self.likes.get(tid, [])))
+        page = likers[start : start + limit]
+        if not page:
+            return self._json({"meta": {"result_count": 0}})
+        _, _, uf = self._requested(request)
+        meta: dict[str, Any] = {"result_count": len(page)}
+        if start + limit < len(likers):
+            nxt = f"l{next(self._token_seq):05d}"
+            self._tokens[nxt] = (("liking_users", tid), start + limit)
+            meta["next_token"] = nxt
+        return self._json({"data": [self._render_user(self.users[u], uf) for u in page], "meta": meta})
 
     # ------------------------------------------------------------------ helpers for assertions
 
