@@ -223,6 +223,14 @@ class AlertsConfig(_Strict):
         return v
 
 
+class EvidenceConfig(_Strict):
+    """``[evidence]``: capture of the media of posts behind hits."""
+
+    allow_private_media: bool = False
+    """Let media be downloaded from loopback/private/link-local addresses. Off: media URLs come from
+    platform payloads (untrusted) and must not reach the office network or cloud metadata services."""
+
+
 class Config(_Strict):
     store: StoreConfig = Field(default_factory=StoreConfig)
     rules: RulesConfig = Field(default_factory=RulesConfig)
@@ -231,6 +239,7 @@ class Config(_Strict):
     collector: CollectorConfig = Field(default_factory=CollectorConfig)
     service: ServiceConfig = Field(default_factory=ServiceConfig)
     retention: RetentionConfig = Field(default_factory=RetentionConfig)
+    evidence: EvidenceConfig = Field(default_factory=EvidenceConfig)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     sources: dict[str, SourceBlock] = Field(default_factory=dict)
     elections: dict[str, Election] = Field(default_factory=dict)

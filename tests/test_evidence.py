@@ -27,6 +27,8 @@ def write_config(tmp_path, base_url, lang="id"):
 path = "m.duckdb"
 [rules]
 paths = ["{REPO / 'rules'}"]
+[evidence]
+allow_private_media = true  # the fake servers run on 127.0.0.1
 [office]
 timezone = "Asia/Pontianak"
 language = "{lang}"

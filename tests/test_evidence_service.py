@@ -26,6 +26,8 @@ def config(tmp_path, base_url):
 path = "s.duckdb"
 [rules]
 paths = ["{REPO / 'rules'}"]
+[evidence]
+allow_private_media = true  # the fake servers run on 127.0.0.1
 [office]
 timezone = "Asia/Pontianak"
 [sources.masto]

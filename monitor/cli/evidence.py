@@ -101,7 +101,8 @@ def media_cmd(ctx, limit: int) -> None:
 
     s = settings(ctx)
     with Store(s.db_path) as store:
-        res = asyncio.run(capture_media(_direct(store), media_dir(s.db_path), limit=limit))
+        res = asyncio.run(capture_media(_direct(store), media_dir(s.db_path), limit=limit,
+                                        allow_private=s.config.evidence.allow_private_media))
     click.echo(msg("media_done", s.lang, **vars(res)))
 
 

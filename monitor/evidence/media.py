@@ -7,6 +7,10 @@ Links per platform: Mastodon ``media_attachments`` (images; the preview of video
 file is stored as ``<platform>/<sha256[:2]>/<sha256><ext>`` under the media folder: the name is its
 hash, so a file is never overwritten with other content. Every capture or failure is recorded in
 the ``media`` table with its time (UTC).
+
+The URLs are untrusted: :mod:`monitor.evidence.url_guard` refuses non-http(s) URLs and hosts that
+resolve to loopback/private/link-local/... addresses, before the request and before each redirect.
+A refused URL is recorded as failed with the reason and given up at once (never retried).
 """
 
 from __future__ import annotations
@@ -19,8 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
+import aiohttp
+
 from monitor.collect.http import FetchError, HttpClient, HttpOptions
 from monitor.evidence.package import sha256_bytes
+from monitor.evidence.url_guard import GuardedResolver, RefusedURL, check_url, redirect_guard
 from monitor.store.evidence import MAX_MEDIA_ATTEMPTS
 
 log = logging.getLogger("monitor.evidence.media")
@@ -146,13 +153,33 @@ async def prune_media(db, root: Path) -> int:
     return n
 
 
+class MediaHttpClient(HttpClient):
+    """:class:`HttpClient` whose session checks every redirect target with the SSRF guard and, unless
+    private addresses are allowed, resolves host names with :class:`GuardedResolver`."""
+
+    def __init__(self, options: HttpOptions, *, allow_private: bool = False, **kw: Any) -> None:
+        super().__init__(options, **kw)
+        self.allow_private = allow_private
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            hdrs = {"User-Agent": self.options.user_agent, "Accept": "application/json"}
+            hdrs.update(self._default_headers)
+            connector = None if self.allow_private else aiohttp.TCPConnector(resolver=GuardedResolver())
+            self._session = aiohttp.ClientSession(
+                headers=hdrs, timeout=aiohttp.ClientTimeout(total=self.options.timeout_s), connector=connector,
+                trace_configs=[redirect_guard(self.allow_private)])
+        return self._session
+
+
 async def capture_media(db, root: Path, *, http: HttpClient | None = None, limit: int = 200,
-                        max_bytes: int = MAX_MEDIA_BYTES) -> MediaResult:
+                        max_bytes: int = MAX_MEDIA_BYTES, allow_private: bool = False) -> MediaResult:
     """Download the media of posts behind hits not dismissed. ``db(fn, *args)`` runs a store call
-    (under the service's writer lock, or directly); fetching happens outside it."""
+    (under the service's writer lock, or directly); fetching happens outside it. ``allow_private``
+    (``[evidence] allow_private_media``) lets media come from private/loopback addresses."""
     own = http is None
-    client = http or HttpClient(HttpOptions(max_response_bytes=max_bytes, max_retries=2, requests_per_second=5,
-                                             backoff_base_s=0.5), name="media")
+    client = http or MediaHttpClient(HttpOptions(max_response_bytes=max_bytes, max_retries=2, requests_per_second=5,
+                                                 backoff_base_s=0.5), name="media", allow_private=allow_private)
     out = MediaResult()
     try:
         for row in await db(lambda s: s.media_candidates(limit)):
@@ -165,6 +192,7 @@ async def capture_media(db, root: Path, *, http: HttpClient | None = None, limit
                 info: dict[str, Any] = {"platform": row["platform"], "post_id": row["post_id"], "url": url,
                                         "kind": kind}
                 try:
+                    await check_url(url, allow_private=allow_private)
                     resp = await client.get_bytes(url, headers={"Accept": "image/*"})
                     ctype = (resp.headers.get("Content-Type") or "").split(";")[0].strip().lower()
                     data = resp.data or b""
@@ -175,9 +203,12 @@ async def capture_media(db, root: Path, *, http: HttpClient | None = None, limit
                     sha, rel = store_file(root, row["platform"], data, ctype)
                     info.update(sha256=sha, size=len(data), content_type=ctype, file=rel)
                     out.captured += 1
-                except (FetchError, ValueError, OSError) as exc:
+                except (FetchError, ValueError, OSError, RefusedURL) as exc:
                     log.warning("media %s of %s:%s not captured: %s", url, row["platform"], row["post_id"], exc)
                     info["error"] = str(exc)[:500]
+                    # refused before the request or at a redirect: never retried
+                    info["give_up"] = isinstance(exc, RefusedURL) or (
+                        isinstance(exc, FetchError) and exc.reason.startswith(RefusedURL.__name__ + ":"))
                     out.failed += 1
                 await db(lambda s, i=info: s.record_media(**i))
                 if "error" in info:

@@ -35,7 +35,8 @@ async def media_job(svc: Any) -> None:
         pruned = await prune_media(svc.db, media_dir(svc.app.db_path))
         if pruned:
             log.info("media of purged posts deleted", extra={"files": pruned})
-        res = await capture_media(svc.db, media_dir(svc.app.db_path))
+        res = await capture_media(svc.db, media_dir(svc.app.db_path),
+                                  allow_private=svc.config.evidence.allow_private_media)
         if res.captured or res.failed:
             log.info("media capture", extra=vars(res))
     except Exception:

@@ -24,6 +24,10 @@ is deliberately not used):
   the thread already carries (``replies.comments``); at most ``max_reply_pages_per_thread``
   pages per thread.
 
+Deletion watch (:meth:`YouTubeSource.recheck`): ``GET /videos?part=snippet&id=..`` for video ids and
+``GET /comments?part=snippet&id=..&textFormat=plainText`` for comment ids, up to 50 ids per call; an
+id left out of ``items`` is deleted, the ids of a failed call are not reported at all.
+
 Units per run, roughly: per channel 1 (playlistItems) + 1 per 50 followed videos (videos.list),
 plus, per video with new comments, 1 per 100 new threads, plus 1 per 100 replies of busy threads.
 Example: 10 channels x 20 videos, a run every 15 minutes, a few videos with new comments each
@@ -313,6 +317,29 @@ def comment_to_post(comment: Any, *, video_id: str, parent: ParentRef | None, ra
         parent=parent,
         raw=dump_raw(comment if raw_item is None else raw_item),
     )
+
+
+VIDEO_ID_RE = re.compile(r"^[A-Za-z0-9_-]{11}$")  # comment ids are longer ("Ugz...4AaABAg[.reply]")
+
+
+def video_to_post(video: Mapping[str, Any]) -> Post:
+    """A ``video`` resource as a Post (the deletion watch's view of a video; the channel is its author)."""
+    ref = video_parent(video)
+    sn = video.get("snippet") if isinstance(video.get("snippet"), dict) else {}
+    if not ref.post_id or ref.author is None:
+        raise ValueError("video without 'id' or 'snippet.channelId'")
+    return Post(platform=PLATFORM, post_id=ref.post_id, url=ref.url, created_at=sn.get("publishedAt"),
+                author=ref.author, kind="post", text=ref.text or "", raw=dump_raw(video))
+
+
+def _recheck_comment(comment: Mapping[str, Any]) -> Post:
+    """A ``comment`` resource from ``comments?id=``: its parent is the comment it answers, or its video."""
+    sn = comment.get("snippet") if isinstance(comment.get("snippet"), dict) else {}
+    vid = _sid(sn.get("videoId")) or ""
+    parent_id = _sid(sn.get("parentId"))
+    parent = ParentRef(post_id=parent_id or vid or None,
+                       url=(watch_url(vid, parent_id) if parent_id else watch_url(vid)) if vid else None)
+    return comment_to_post(comment, video_id=vid, parent=parent)
 
 
 def comment_parent(comment: Mapping[str, Any], video_id: str) -> ParentRef:
@@ -822,6 +849,44 @@ class YouTubeSource(HttpSource):
         return fetched + [c for c in included if not (isinstance(c, dict) and c.get("id") in seen)]
 
     # -- the interface --------------------------------------------------------------------------
+
+    # -- deletion watch -------------------------------------------------------------------------
+
+    async def recheck(self, post_ids: list[str]) -> dict[str, Post | None]:
+        """Deletion watch: ``GET /videos?part=snippet&id=..`` for video ids (11 characters) and
+        ``GET /comments?part=snippet&id=..`` for comment ids, 50 ids per call (1 quota unit each).
+        An id missing from ``items`` of a successful answer is deleted (``None``); the ids of a call
+        that failed are left out (not checked), never reported deleted."""
+        run = _Run(http=self._client(), headers={"X-Goog-Api-Key": self._api_key()}, budget=len(post_ids) + 1)
+        videos = [p for p in dict.fromkeys(post_ids) if VIDEO_ID_RE.match(p)]
+        comments = [p for p in dict.fromkeys(post_ids) if p and not VIDEO_ID_RE.match(p)]
+        out: dict[str, Post | None] = {}
+        for endpoint, ids in (("videos", videos), ("comments", comments)):
+            for i in range(0, len(ids), 50):
+                chunk = ids[i:i + 50]
+                params = {"part": "snippet", "id": ",".join(chunk)}
+                if endpoint == "comments":
+                    params["textFormat"] = "plainText"  # as collected, so an unchanged text compares equal
+                try:
+                    data = await self._call(run, endpoint, params)
+                except (FetchError, _ApiError, _QuotaExceeded, _KeyRejected, _RateLimited) as exc:
+                    log.warning("youtube %s: re-check of %d %s failed: %s", self.name, len(chunk), endpoint, exc)
+                    continue
+                items = data.get("items")
+                if not isinstance(items, list):
+                    log.warning("youtube %s: re-check of %s: answer without 'items'", self.name, endpoint)
+                    continue
+                found = {_sid(it.get("id")): it for it in items if isinstance(it, dict) and _sid(it.get("id"))}
+                for pid in chunk:
+                    item = found.get(pid)
+                    if item is None:
+                        out[pid] = None
+                        continue
+                    try:
+                        out[pid] = video_to_post(item) if endpoint == "videos" else _recheck_comment(item)
+                    except (ValidationError, ValueError, TypeError) as exc:
+                        log.warning("youtube %s: re-check of %s unreadable: %s", self.name, pid, exc)
+        return out
 
     async def fetch(self, cursor: dict[str, Any] | None) -> AsyncIterator[Batch]:
         """Yield one batch per comment page, channel by channel (see the module docstring)."""

@@ -60,15 +60,18 @@ class EvidenceQueries:
 
     def record_media(self, *, platform: str, post_id: str, url: str, kind: str, sha256: str | None = None,
                      size: int | None = None, content_type: str | None = None, file: str | None = None,
-                     error: str | None = None) -> None:
-        """Record a capture (or a failed attempt). A captured row is never replaced."""
+                     error: str | None = None, give_up: bool = False) -> None:
+        """Record a capture (or a failed attempt). A captured row is never replaced. ``give_up``: a
+        failure not worth retrying (e.g. a URL refused by the SSRF guard): counted as the last attempt."""
         status = "captured" if error is None else "failed"
+        floor = MAX_MEDIA_ATTEMPTS if give_up and error is not None else 1
         self.con.execute(
-            "INSERT INTO media VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?) ON CONFLICT (platform, post_id, url) "
-            "DO UPDATE SET status = excluded.status, attempts = media.attempts + 1, sha256 = excluded.sha256, "
+            "INSERT INTO media VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (platform, post_id, url) "
+            "DO UPDATE SET status = excluded.status, attempts = greatest(media.attempts + 1, excluded.attempts), "
+            "sha256 = excluded.sha256, "
             "size = excluded.size, content_type = excluded.content_type, file = excluded.file, "
             "captured_at = excluded.captured_at, error = excluded.error WHERE media.status <> 'captured'",
-            [platform, post_id, url, kind, status, sha256, size, content_type, file, _now(), error])
+            [platform, post_id, url, kind, status, floor, sha256, size, content_type, file, _now(), error])
 
     def settle_media(self, platform: str, post_id: str, links: int) -> None:
         """Every media link of the post is captured or given up: do not scan it again."""

@@ -676,8 +676,45 @@ class FakeYouTube:
         nxt = _token({"after": list(self._thread_sort_key(page[-1]))}) if len(threads) > per else None
         return self._list("youtube#commentThreadListResponse", items, per, nxt, len(page))
 
+    def delete_comment(self, comment_id: str) -> None:
+        """The author deletes a comment (a top-level comment goes with its thread and replies)."""
+        for v in self.videos.values():
+            v.threads = [t for t in v.threads if not (isinstance(t, dict) and t.get("id") == comment_id)]
+            v.replies.pop(comment_id, None)
+            for reps in v.replies.values():
+                reps[:] = [r for r in reps if r.get("id") != comment_id]
+
+    def delete_video(self, video_id: str) -> None:
+        self.videos.pop(video_id, None)
+
+    def _comment_by_id(self, cid: str) -> dict[str, Any] | None:
+        for v in self.videos.values():
+            for th in v.threads:
+                try:
+                    if th["snippet"]["topLevelComment"]["id"] == cid:
+                        return th["snippet"]["topLevelComment"]
+                except (KeyError, TypeError):
+                    continue
+            for reps in v.replies.values():
+                for r in reps:
+                    if r.get("id") == cid:
+                        return r
+        return None
+
+    async def _comments_by_id(self, request: web.Request) -> web.Response:
+        """``comments?part=snippet&id=A,B``: the comments that still exist (deleted ones left out)."""
+        q = request.query
+        ids = [i for i in q["id"].split(",") if i]
+        if len(ids) > 50:
+            return self._err("badRequest", code=400, message="The request specifies more than 50 comment ids.")
+        fmt = q.get("textFormat", "html")
+        items = [self._render(c, fmt) for c in (self._comment_by_id(i) for i in ids) if c is not None]
+        return self._list("youtube#commentListResponse", items, len(items), None, len(items))
+
     async def _comments(self, request: web.Request) -> web.Response:
         q = request.query
+        if q.get("part") and q.get("id"):
+            return await self._comments_by_id(request)
         if not q.get("part") or not q.get("parentId"):
             return self._err("missingRequiredParameter")
         parent = q["parentId"]
