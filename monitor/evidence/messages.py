@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from monitor.i18n import render
+
 MESSAGES: dict[str, dict[str, str]] = {
     "not_zip": {"id": "{file}: bukan berkas zip yang valid ({error})",
                 "en": "{file}: not a valid zip file ({error})"},
@@ -43,6 +45,4 @@ MESSAGES: dict[str, dict[str, str]] = {
 
 
 def msg(key: str, lang: str = "id", **kw: object) -> str:
-    entry = MESSAGES[key]
-    text = entry.get(lang) or entry["id"]
-    return text.format(**kw) if kw else text
+    return render(MESSAGES[key], lang, **kw)

@@ -11,7 +11,11 @@ from monitor.i18n.catalog import MESSAGES
 LANGS = ("id", "en")
 
 
-def t(key: str, lang: str = "id", **kw: object) -> str:
-    entry = MESSAGES[key]
+def render(entry: dict[str, str], lang: str, **kw: object) -> str:
+    """One catalogue entry in ``lang`` (Indonesian when that language is missing), formatted."""
     text = entry.get(lang) or entry["id"]
     return text.format(**kw) if kw else text
+
+
+def t(key: str, lang: str = "id", **kw: object) -> str:
+    return render(MESSAGES[key], lang, **kw)

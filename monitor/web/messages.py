@@ -6,6 +6,8 @@ Unknown keys render as the key itself and are caught by the tests (every key nee
 
 from __future__ import annotations
 
+from monitor.i18n import render
+
 CATALOG: dict[str, dict[str, str]] = {}
 
 
@@ -18,10 +20,7 @@ def register(messages: dict[str, dict[str, str]]) -> None:
 
 def translate(key: str, lang: str, **kw: object) -> str:
     entry = CATALOG.get(key)
-    if entry is None:
-        return key
-    text = entry.get(lang) or entry["id"]
-    return text.format(**kw) if kw else text
+    return key if entry is None else render(entry, lang, **kw)
 
 
 register({
