@@ -27,13 +27,15 @@ from monitor.models.hit import Hit
 if TYPE_CHECKING:
     from monitor.store.duck import Store
 
-# the posts columns the batch carries (collected_at and source are one value per batch: SQL parameters)
-_IN_SCHEMA = pa.schema(
+# the posts table's columns as Arrow (the row-by-row reference path in duck.py builds whole rows)
+POST_SCHEMA = pa.schema(
     [
         ("platform", pa.string()),
         ("post_id", pa.string()),
         ("url", pa.string()),
         ("created_at", pa.timestamp("us", tz="UTC")),
+        ("collected_at", pa.timestamp("us", tz="UTC")),
+        ("source", pa.string()),
         ("kind", pa.string()),
         ("author_id", pa.string()),
         ("author_handle", pa.string()),
@@ -49,6 +51,8 @@ _IN_SCHEMA = pa.schema(
         ("raw_sha256", pa.string()),
     ]
 )
+# the columns the batch carries (collected_at and source are one value per batch: SQL parameters)
+_IN_SCHEMA = pa.schema([f for f in POST_SCHEMA if f.name not in ("collected_at", "source")])
 _INSERT_POSTS = (
     "INSERT INTO posts SELECT platform, post_id, url, created_at, ?::TIMESTAMPTZ, ?, kind, author_id, "
     "author_handle, author_name, author_bio, author_url, text, parent_post_id, parent_url, parent_text, "

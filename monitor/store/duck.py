@@ -31,6 +31,7 @@ from monitor.store.stats import StatsQueries
 from monitor.store.users import UserStore
 from monitor.store.web_hits import WebHitQueries
 from monitor.store.schema import LATEST, MIGRATIONS
+from monitor.store.batch_write import POST_SCHEMA as _POST_SCHEMA
 from monitor.store.batch_write import BatchWriter, canonical_payload, sha256_text  # noqa: F401  (re-exported)
 
 
@@ -58,31 +59,6 @@ class BatchResult:
     def add(self, other: "BatchResult") -> None:
         for f in ("new", "duplicate", "revised", "quarantined", "hits"):
             setattr(self, f, getattr(self, f) + getattr(other, f))
-
-
-_POST_SCHEMA = pa.schema(
-    [
-        ("platform", pa.string()),
-        ("post_id", pa.string()),
-        ("url", pa.string()),
-        ("created_at", pa.timestamp("us", tz="UTC")),
-        ("collected_at", pa.timestamp("us", tz="UTC")),
-        ("source", pa.string()),
-        ("kind", pa.string()),
-        ("author_id", pa.string()),
-        ("author_handle", pa.string()),
-        ("author_name", pa.string()),
-        ("author_bio", pa.string()),
-        ("author_url", pa.string()),
-        ("text", pa.string()),
-        ("parent_post_id", pa.string()),
-        ("parent_url", pa.string()),
-        ("parent_text", pa.string()),
-        ("parent_author", pa.string()),
-        ("raw", pa.string()),
-        ("raw_sha256", pa.string()),
-    ]
-)
 
 
 class Store(UserStore, WebHitQueries, StatsQueries, RuleHistory, AlertQueries, IdentityMemoryQueries, RankerQueries,
