@@ -41,17 +41,21 @@ def _must_item(op: str, av) -> set[str]:
     return set()
 
 
-def required_literals(pattern: re.Pattern[str]) -> frozenset[str]:
-    """Characters that every match of ``pattern`` contains (empty when unsure)."""
+def _case_sensitive_tree(pattern: re.Pattern[str]):
+    """The parsed pattern, or None when it ignores case (then no literal can be required)."""
     if pattern.flags & re.IGNORECASE:
-        return frozenset()
+        return None
     try:
         tree = _sre_parse.parse(pattern.pattern, pattern.flags)
     except Exception:  # pragma: no cover - the pattern compiled, so this is defensive
-        return frozenset()
-    if tree.state.flags & re.IGNORECASE:
-        return frozenset()
-    return frozenset(_must(tree))
+        return None
+    return None if tree.state.flags & re.IGNORECASE else tree
+
+
+def required_literals(pattern: re.Pattern[str]) -> frozenset[str]:
+    """Characters that every match of ``pattern`` contains (empty when unsure)."""
+    tree = _case_sensitive_tree(pattern)
+    return frozenset() if tree is None else frozenset(_must(tree))
 
 
 # ------------------------------------------------------------------ required strings
@@ -152,15 +156,8 @@ def _best(factors: list[frozenset[str]]) -> frozenset[str]:
 
 def required_strings(pattern: re.Pattern[str]) -> frozenset[str]:
     """Strings of which every match of ``pattern`` contains at least one (empty when unsure)."""
-    if pattern.flags & re.IGNORECASE:
-        return frozenset()
-    try:
-        tree = _sre_parse.parse(pattern.pattern, pattern.flags)
-    except Exception:  # pragma: no cover - the pattern compiled, so this is defensive
-        return frozenset()
-    if tree.state.flags & re.IGNORECASE:
-        return frozenset()
-    return _best(_factors(tree))
+    tree = _case_sensitive_tree(pattern)
+    return frozenset() if tree is None else _best(_factors(tree))
 
 
 class GatedRegex:
