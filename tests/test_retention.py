@@ -117,3 +117,34 @@ def test_retention_run_from_the_config(tmp_path):
     assert "removed 1 posts" in res.output
     with Store(tmp_path / "r.duckdb") as s:
         assert [r[0] for r in s.con.execute("SELECT post_id FROM posts").fetchall()] == ["fresh"]
+
+
+def test_unmatched_means_matching_nobody_declared_or_linked_authors_and_hit_parents_are_kept(tmp_path):
+    """Only posts of authors matching nobody go: not a roster member's declared account, not an account
+    a reviewer linked to a NIP, and not the parent post that a hit's evidence refers to."""
+    from monitor.models import DeclaredAccount, RosterEntry
+
+    with Store(tmp_path / "r.duckdb") as s:
+        member = RosterEntry(nip="198501012010011002", nama="Budi Santoso",
+                             akun=[DeclaredAccount(platform="x", value="@Budi_S")])
+        s.replace_roster([member], file="r.csv", file_sha256="0" * 64, skipped=0, actor="admin")
+        s.con.execute("INSERT INTO account_links VALUES ('x', 'linked_one', '198501012010011002', 'p', now(), NULL)")
+        campaign = make_post("c1", "Ayo dukung paslon 02", author_id="k9", handle="tim_kampanye", name="Tim")
+        reply = make_post("r1", "setuju coblos 02", kind="comment", author_id="u5", handle="siapa", name="Siapa",
+                          parent_text="Ayo dukung paslon 02")
+        reply.parent.post_id = "c1"
+        posts = [
+            make_post("m1", "selamat pagi", handle="BUDI_S", author_id="u1"),      # declared (case differs)
+            make_post("l1", "cuaca cerah", handle="linked_one", author_id="u7"),   # linked by a reviewer
+            make_post("n1", "jalan macet", handle="warga_lain", author_id="u8"),   # matches nobody
+            campaign, reply,
+        ]
+        s.commit_batch(source="t", posts=posts, hits=[_hit(reply)])
+        future = datetime.now(timezone.utc) + timedelta(days=1)
+        out = s.purge(unmatched_before=future, quarantine_before=None, actor="retention")
+        left = {r[0] for r in s.con.execute("SELECT post_id FROM posts").fetchall()}
+        assert left == {"m1", "l1", "c1", "r1"}
+        assert out["posts"] == 1
+        removed = s.retention_removed(s.retention_runs()[0]["run_id"])
+        assert [r["kind"] for r in removed] == ["post"]
+        assert removed[0]["id_sha256"] == sha256_text("x:n1")

@@ -2,8 +2,11 @@
 
 What a run may remove, each rule off unless its cut-off is given:
 
-* posts that never led to a hit (their authors matched nobody on the roster, or matched with
-  neutral content), collected before ``unmatched_before``, with their revisions;
+* posts of authors who match nobody on the roster, collected before ``unmatched_before``, with
+  their revisions. "Match nobody" is read strictly: the post never led to a hit, its author's
+  account is neither declared on the roster nor linked to a NIP by a reviewer
+  (``account_links``), and it is not the parent (the replied-to, shared or quoted post) of a
+  post that has a hit -- the parent is part of that hit's evidence;
 * quarantined inputs received before ``quarantine_before``;
 * posts whose every hit was DISMISSED before ``dismissed_before`` and none is on legal hold, with
   those hits and the posts' revisions (a false match is not kept about a person forever).
@@ -77,7 +80,14 @@ class RetentionQueries:
         doomed: list[str] = []
         params: list[Any] = []
         if unmatched_before is not None:
-            doomed.append(f"(p.collected_at < ? AND NOT EXISTS (SELECT 1 FROM hits h WHERE {same}))")
+            self._stage_roster_authors(unmatched_before)
+            doomed.append(
+                f"(p.collected_at < ? AND NOT EXISTS (SELECT 1 FROM hits h WHERE {same}) "
+                "AND NOT EXISTS (SELECT 1 FROM posts c JOIN hits h ON h.platform = c.platform AND h.post_id = c.post_id "
+                "WHERE c.platform = p.platform AND c.parent_post_id = p.post_id) "
+                "AND NOT EXISTS (SELECT 1 FROM _roster_authors a WHERE a.platform = p.platform "
+                "AND a.author_id IS NOT DISTINCT FROM p.author_id AND a.author_handle IS NOT DISTINCT FROM p.author_handle "
+                "AND a.author_url IS NOT DISTINCT FROM p.author_url))")
             params.append(unmatched_before)
         if dismissed_before is not None:
             doomed.append(
@@ -110,6 +120,7 @@ class RetentionQueries:
                 self.con.execute("DELETE FROM posts p WHERE EXISTS (SELECT 1 FROM _doomed d "
                                  "WHERE d.platform = p.platform AND d.post_id = p.post_id)")
                 self.con.execute("DROP TABLE _doomed")
+                self.con.execute("DROP TABLE IF EXISTS _roster_authors")
             if quarantine_before is not None:
                 out["quarantine"] = self.con.execute(
                     "INSERT INTO retention_removed SELECT ?, 'quarantine', NULL, sha256(CAST(id AS VARCHAR)), "
@@ -128,6 +139,34 @@ class RetentionQueries:
         if orphans and remove_files is not None:
             remove_files(orphans)
         return out
+
+    def _stage_roster_authors(self, before: datetime) -> None:
+        """Temp table ``_roster_authors``: the raw author columns of old posts without a hit whose
+        account key (:func:`monitor.identity.accounts.author_account_keys`, the identity index's
+        own normalisation) is declared on the roster or linked to a NIP. Computed per distinct
+        author, not per post."""
+        import pyarrow as pa
+
+        from monitor.identity.accounts import author_account_keys, declared_account_key
+        from monitor.models import Author, DeclaredAccount
+
+        declared = (declared_account_key(DeclaredAccount.model_construct(platform=r[0], value=r[1]))
+                    for r in self.con.execute("SELECT platform, value FROM accounts").fetchall())
+        known = {k for k in declared if k is not None}
+        known |= {(r[0], r[1]) for r in self.con.execute("SELECT platform, account FROM account_links").fetchall()}
+        authors = self.con.execute(
+            "SELECT DISTINCT p.platform, p.author_id, p.author_handle, p.author_url FROM posts p "
+            "WHERE p.collected_at < ? AND NOT EXISTS (SELECT 1 FROM hits h WHERE h.platform = p.platform "
+            "AND h.post_id = p.post_id)", [before]).fetchall() if known else []
+        keep = [a for a in authors
+                if any(k in known for k in author_account_keys(a[0], Author.model_construct(id=a[1], handle=a[2], url=a[3])))]
+        tbl = pa.table({name: pa.array([a[i] for a in keep], pa.string())
+                        for i, name in enumerate(("platform", "author_id", "author_handle", "author_url"))})
+        self.con.register("_roster_authors_arrow", tbl)
+        try:
+            self.con.execute("CREATE OR REPLACE TEMP TABLE _roster_authors AS SELECT * FROM _roster_authors_arrow")
+        finally:
+            self.con.unregister("_roster_authors_arrow")
 
     def _purge_evidence_rows(self, run_id: int) -> tuple[int, list[str]]:
         """Media and deletion-watch rows of the doomed posts (tables of the evidence migration, when present)."""
