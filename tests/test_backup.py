@@ -46,7 +46,8 @@ def populate(tmp_path):
         s.commit_batch(source="t", posts=[], revisions=[make_post("bk1", "halo lagi", raw="R2")])
         s.create_session("sid", "admin1", "csrf", now + timedelta(hours=1))
         s.add_rule_version("a.yaml", "rules: []\n", "0" * 64, "admin1", "kosong")
-        s.purge(unmatched_before=now - timedelta(days=3650), quarantine_before=None, actor="retention")
+        s.purge(unmatched_before=now - timedelta(days=3650), quarantine_before=None, actor="retention",
+                keep_authors=[])
         s.con.execute("INSERT INTO alerts (alert_id, hit_id, recipient_nip, level, kind, created_at, due_at) "
                       "VALUES ('A1', ?, '196001011990031001', 1, 'urgent', ?, ?)", [hits[0][0], now, now])
         s.con.execute("INSERT INTO alert_digests VALUES ('D1', '196001011990031001', current_date, ?)", [now])

@@ -4,7 +4,7 @@ from monitor.config import ScoringConfig
 from monitor.models import Candidate, IdentityResult, RuleMatch
 from monitor.scoring import Scorer
 from monitor.store import Store
-from monitor.retention import remove_media_files
+from monitor.retention import remove_media_files, roster_authors
 from monitor.store.duck import sha256_text
 from tests.helpers import make_post
 
@@ -20,14 +20,16 @@ def test_purge_keeps_every_post_behind_a_hit(tmp_path):
         s.commit_batch(source="t", posts=[hit_post, plain], hits=[hit], quarantined=[("{bad", "invalid JSON")])
         s.commit_batch(source="t", posts=[], revisions=[make_post("2", "selamat siang", raw="B")])
         future = datetime.now(timezone.utc) + timedelta(days=1)
-        out = s.purge(unmatched_before=future, quarantine_before=future, actor="retention")
+        out = s.purge(unmatched_before=future, quarantine_before=future, actor="retention",
+                      keep_authors=roster_authors(s, future))
         assert out == {"posts": 1, "revisions": 1, "quarantine": 1}
         assert s.post("x", "1") is not None and s.post("x", "2") is None
         assert s.audit_entries()[-1]["action"] == "retention.purge"
         # nothing newer than the cut-off is touched
         s.commit_batch(source="t", posts=[make_post("3", "baru")])
         past = datetime.now(timezone.utc) - timedelta(days=1)
-        assert s.purge(unmatched_before=past, quarantine_before=None, actor="retention")["posts"] == 0
+        assert s.purge(unmatched_before=past, quarantine_before=None, actor="retention",
+                       keep_authors=roster_authors(s, past))["posts"] == 0
 
 
 def _hit(post, nip="198501012010011002"):
@@ -72,6 +74,7 @@ def test_dismissed_hits_go_after_their_days_unless_on_legal_hold_and_each_run_is
     future = datetime.now(timezone.utc) + timedelta(days=1)
     with Store(db) as s:
         out = s.purge(unmatched_before=future, quarantine_before=None, dismissed_before=future, actor="retention",
+                      keep_authors=roster_authors(s, future),
                       remove_files=lambda files: remove_media_files(str(db), files))
         assert out == {"posts": 2, "revisions": 1, "quarantine": 0, "hits": 1, "media": 2}  # plain + dismissed
         assert not (media / "only.jpg").exists() and (media / "shared.jpg").exists()
@@ -141,10 +144,22 @@ def test_unmatched_means_matching_nobody_declared_or_linked_authors_and_hit_pare
         ]
         s.commit_batch(source="t", posts=posts, hits=[_hit(reply)])
         future = datetime.now(timezone.utc) + timedelta(days=1)
-        out = s.purge(unmatched_before=future, quarantine_before=None, actor="retention")
+        out = s.purge(unmatched_before=future, quarantine_before=None, actor="retention",
+                      keep_authors=roster_authors(s, future))
         left = {r[0] for r in s.con.execute("SELECT post_id FROM posts").fetchall()}
         assert left == {"m1", "l1", "c1", "r1"}
         assert out["posts"] == 1
         removed = s.retention_removed(s.retention_runs()[0]["run_id"])
         assert [r["kind"] for r in removed] == ["post"]
         assert removed[0]["id_sha256"] == sha256_text("x:n1")
+
+
+def test_the_unmatched_rule_refuses_to_run_without_the_roster_authors(tmp_path):
+    import pytest
+
+    with Store(tmp_path / "r.duckdb") as s:
+        s.commit_batch(source="t", posts=[make_post("1", "halo")])
+        with pytest.raises(ValueError, match="keep_authors"):
+            s.purge(unmatched_before=datetime.now(timezone.utc) + timedelta(days=1), quarantine_before=None,
+                    actor="retention")
+        assert s.count("posts") == 1

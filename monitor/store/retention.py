@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 
 def _now() -> datetime:
@@ -62,14 +62,18 @@ class RetentionQueries:
     # -- runs ------------------------------------------------------------------------------
     def purge(self, *, unmatched_before: datetime | None, quarantine_before: datetime | None, actor: str,
               dismissed_before: datetime | None = None,
-              remove_files: Callable[[list[str]], None] | None = None) -> dict:
+              remove_files: Callable[[list[str]], None] | None = None,
+              keep_authors: Iterable[tuple] | None = None) -> dict:
         """Apply the retention rules (module docstring) in one transaction; return the counts.
 
         The result has ``posts``, ``revisions`` and ``quarantine``; ``hits`` too when
         ``dismissed_before`` is given (and ``media``: captured media rows of those posts). The run
         is recorded in ``retention_runs`` / ``retention_removed`` and the audit log. After the commit,
         ``remove_files`` is called with the captured media files (paths relative to the media folder)
-        that no remaining post refers to any more.
+        that no remaining post refers to any more. ``keep_authors`` (required with
+        ``unmatched_before``): raw ``(platform, author_id, author_handle, author_url)`` of authors who
+        match someone on the roster (:func:`monitor.retention.roster_authors` decides; the store does
+        not normalise account keys itself).
         """
         out = {"posts": 0, "revisions": 0, "quarantine": 0}
         if dismissed_before is not None:
@@ -80,7 +84,9 @@ class RetentionQueries:
         doomed: list[str] = []
         params: list[Any] = []
         if unmatched_before is not None:
-            self._stage_roster_authors(unmatched_before)
+            if keep_authors is None:
+                raise ValueError("keep_authors is required with unmatched_before (monitor.retention.roster_authors)")
+            self._stage_roster_authors(list(keep_authors))
             doomed.append(
                 f"(p.collected_at < ? AND NOT EXISTS (SELECT 1 FROM hits h WHERE {same}) "
                 "AND NOT EXISTS (SELECT 1 FROM posts c JOIN hits h ON h.platform = c.platform AND h.post_id = c.post_id "
@@ -140,26 +146,24 @@ class RetentionQueries:
             remove_files(orphans)
         return out
 
-    def _stage_roster_authors(self, before: datetime) -> None:
-        """Temp table ``_roster_authors``: the raw author columns of old posts without a hit whose
-        account key (:func:`monitor.identity.accounts.author_account_keys`, the identity index's
-        own normalisation) is declared on the roster or linked to a NIP. Computed per distinct
-        author, not per post."""
-        import pyarrow as pa
-
-        from monitor.identity.accounts import author_account_keys, declared_account_key
-        from monitor.models import Author, DeclaredAccount
-
-        declared = (declared_account_key(DeclaredAccount.model_construct(platform=r[0], value=r[1]))
-                    for r in self.con.execute("SELECT platform, value FROM accounts").fetchall())
-        known = {k for k in declared if k is not None}
-        known |= {(r[0], r[1]) for r in self.con.execute("SELECT platform, account FROM account_links").fetchall()}
-        authors = self.con.execute(
+    def unhit_authors(self, before: datetime) -> list[tuple]:
+        """Distinct raw ``(platform, author_id, author_handle, author_url)`` of posts collected before
+        ``before`` that have no hit: the authors a retention run would ask about."""
+        return self.con.execute(
             "SELECT DISTINCT p.platform, p.author_id, p.author_handle, p.author_url FROM posts p "
             "WHERE p.collected_at < ? AND NOT EXISTS (SELECT 1 FROM hits h WHERE h.platform = p.platform "
-            "AND h.post_id = p.post_id)", [before]).fetchall() if known else []
-        keep = [a for a in authors
-                if any(k in known for k in author_account_keys(a[0], Author.model_construct(id=a[1], handle=a[2], url=a[3])))]
+            "AND h.post_id = p.post_id)", [before]).fetchall()
+
+    def known_accounts(self) -> tuple[list[tuple[str, str]], set[tuple[str, str]]]:
+        """The roster's declared accounts as stored, and the reviewer-linked author keys."""
+        declared = [(r[0], r[1]) for r in self.con.execute("SELECT platform, value FROM accounts").fetchall()]
+        linked = {(r[0], r[1]) for r in self.con.execute("SELECT platform, account FROM account_links").fetchall()}
+        return declared, linked
+
+    def _stage_roster_authors(self, keep: list[tuple]) -> None:
+        """Temp table ``_roster_authors`` holding the raw author columns a run must not delete."""
+        import pyarrow as pa
+
         tbl = pa.table({name: pa.array([a[i] for a in keep], pa.string())
                         for i, name in enumerate(("platform", "author_id", "author_handle", "author_url"))})
         self.con.register("_roster_authors_arrow", tbl)
