@@ -253,6 +253,36 @@ async def test_supervisor_lists_and_exports_hold_only_their_subtree(web_client):
         assert (await web_client.get(path)).status == 403, path
 
 
+# -- another office sees none of this office's hits -----------------------------------------------------
+@pytest.mark.parametrize("role", ("pengawas", "admin"))
+async def test_staff_of_another_office_get_403_on_every_hit_route(web_client, role):
+    """The demo hits belong to this (single-office) instance; staff of office 62 (another province)
+    get 403 on every route of the matrix that names a hit or an alert, and empty lists."""
+    from monitor.web.auth import hash_password
+    from tests.webutil import PASSWORD
+
+    facts = await _facts(web_client)
+    name = f"{role}62"
+    await web_client.svc.db(lambda s: s.add_user(name, role, hash_password(PASSWORD), office_code="62"))
+    await login(web_client, name)
+    checked = 0
+    for case in CASES:
+        if case.method == "GET" and ("_hit}" in case.path or "_alert}" in case.path):
+            path = _fill(case.path, facts)
+            r = await web_client.get(path, allow_redirects=False)
+            assert r.status == 403, (path, r.status)
+            checked += 1
+    assert checked >= 10
+    days = await web_client.svc.db(lambda s: [r[0] for r in s.con.execute(
+        "SELECT DISTINCT strftime(timezone('Asia/Pontianak', post_created_at), '%Y-%m-%d') FROM hits").fetchall()])
+    for day in days:
+        assert not HIT_LINK.findall(await (await web_client.get(f"/?date={day}")).text())
+        rows = list(csv.DictReader(io.StringIO((await (await web_client.get(f"/export.csv?date={day}")).text())
+                                               .lstrip("\ufeff"))))
+        assert rows == []
+    assert facts["in_alert"] not in await (await web_client.get("/alerts")).text()
+
+
 async def test_only_admins_change_rules_and_roster_even_with_valid_requests(web_client):
     """A well-formed save / import by a watcher or a supervisor is refused and changes nothing."""
     rule_path = web_client.svc.config.rule_paths[0] / RULE_FILE

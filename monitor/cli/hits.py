@@ -9,8 +9,10 @@ import click
 
 from monitor.cli.common import Settings, common_options, settings
 from monitor.cli.output import render_csv, render_json, render_table
+from monitor.context import open_store
 from monitor.models.hit import STATUSES
 from monitor.store import Store
+from monitor.store.scope import Scope
 from monitor.timeutil import day_bounds, local_today, tz_label
 
 
@@ -28,14 +30,16 @@ def print_hit_list(
     statuses: list[str] | None = None, fmt: str = "table", by: str = "created", explain_hits: bool = False,
 ) -> list[dict]:
     start, end = day_bounds(day, tz)
-    rows = store.list_hits(start=start, end=end, min_score=min_score, statuses=statuses or None, by=by)
+    scope = Scope(office=s.config.office.code)  # this office and the offices below it
+    rows = store.list_hits(start=start, end=end, min_score=min_score, statuses=statuses or None, by=by,
+                           scope=scope)
     if fmt == "json":
         click.echo(render_json(rows, tz, s.lang))
     elif fmt == "csv":
         click.echo(render_csv(rows, tz, s.lang), nl=False)
     else:
         click.echo(s.t("hits_header", date=day.isoformat(), tz=tz_label(tz, day), n=len(rows)))
-        click.echo(s.t("hits_counts", **store.status_counts(start=start, end=end, by=by)))
+        click.echo(s.t("hits_counts", **store.status_counts(start=start, end=end, by=by, scope=scope)))
         click.echo(render_table(rows, tz, s.lang, explain_hits=explain_hits) if rows else s.t("hits_none"))
     return rows
 
@@ -58,7 +62,7 @@ def hits(ctx, day: datetime | None, tz_name, min_score, statuses, fmt, by, expla
     s = settings(ctx)
     tz = _tz(s, tz_name)
     d = day.date() if day else local_today(tz)
-    with Store(s.db_path) as store:
+    with open_store(s.config, s.db_path) as store:
         print_hit_list(s, store, d, tz, min_score=min_score, statuses=list(statuses), fmt=fmt, by=by,
                        explain_hits=explain_hits)
 
@@ -80,7 +84,7 @@ def review(ctx, hit_id: str, action: str | None, reason: str, actor: str, nip: s
         raise click.UsageError(s.t("review_need_action"))
     if not reason.strip():
         raise click.BadParameter("--reason", param_hint="--reason")
-    with Store(s.db_path) as store:
+    with open_store(s.config, s.db_path) as store:
         hit = store.get_hit(hit_id)
         if hit is None:
             click.echo(s.t("hit_not_found", hit_id=hit_id), err=True)

@@ -17,7 +17,7 @@ JSON_FIELDS = [
     "unit_kerja", "atasan_nip", "behaviour", "score", "identity_score", "content_score", "identity_method",
     "ambiguous", "rules", "terms", "targets", "candidates", "explanation", "status", "reviewer", "review_reason",
     "reviewed_at", "author_handle", "author_name", "text", "parent_text", "raw_sha256", "payload_sha256",
-    "scored_revision", "ruleset_version",
+    "scored_revision", "ruleset_version", "office_code",
 ]
 
 

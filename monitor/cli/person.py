@@ -7,9 +7,10 @@ from pathlib import Path
 import click
 
 from monitor.cli.common import common_options, settings
+from monitor.context import open_store
 from monitor.i18n.catalog import MESSAGES
-from monitor.store import Store
 from monitor.store.person_export import person_zip
+from monitor.store.scope import Scope
 
 MESSAGES.update({
     "person_export_done": {"id": "Data tentang {nip} ditulis ke {out}: {summary}.",
@@ -38,8 +39,9 @@ def export_person(ctx: click.Context, nip: str, output: Path | None, actor: str)
     if out.exists():
         click.echo(s.t("person_out_exists", out=out), err=True)
         ctx.exit(1)
-    with Store(s.db_path) as store:
-        body, counts = person_zip(store, nip)
+    with open_store(s.config, s.db_path) as store:
+        # an office's instance exports what its office subtree holds ([office] code)
+        body, counts = person_zip(store, nip, Scope(office=s.config.office.code))
         if not any(counts.values()):
             click.echo(s.t("person_unknown", nip=nip), err=True)
             ctx.exit(1)

@@ -56,3 +56,7 @@ class Hit(BaseModel):
     the evaluator; the identity memory links or rejects these keys when the hit is reviewed."""
     election: ElectionSuggestion | None = None
     """The election and stage the hit probably concerns (set when elections are configured)."""
+    office_code: str | None = None
+    """The responsible office: the ASN's roster office, else the collecting office (set by the pipeline)."""
+    collector_office: str | None = None
+    """The office whose collector found the post (``[office] code``; None in a single-office instance)."""

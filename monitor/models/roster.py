@@ -30,3 +30,6 @@ class RosterEntry(BaseModel):
     akun: list[DeclaredAccount] = Field(default_factory=list)
     email: str | None = None
     telegram: str | None = None
+    office_code: str | None = None
+    """The Bawaslu office responsible for this ASN (region code, ``monitor.models.office``), when
+    the roster says (column ``kode_wilayah``); hits about the ASN belong to it wherever collected."""

@@ -20,6 +20,7 @@ CANONICAL_COLUMNS: tuple[str, ...] = (
     "akun",
     "email",
     "telegram",
+    "office_code",
 )
 REQUIRED_COLUMNS: tuple[str, ...] = ("nip", "nama")
 
@@ -33,6 +34,9 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "akun": ("akun", "accounts", "account", "akun media sosial", "akun medsos", "social media", "social accounts"),
     "email": ("email", "e-mail", "surel", "alamat email"),
     "telegram": ("telegram", "telegram chat id", "telegram id", "id telegram"),
+    # the Bawaslu office responsible for the ASN, as a region code (ID, 61, 61.71)
+    "office_code": ("kode wilayah", "kode kantor", "kantor", "office", "office code", "kode bawaslu",
+                    "region code", "kode wilayah kemendagri"),
 }
 
 _STRIP_RE = re.compile(r"[\s_.\-]+")

@@ -49,6 +49,7 @@ from typing import Iterable
 from pydantic import ValidationError
 
 from monitor.models import DeclaredAccount, RosterEntry
+from monitor.models.office import OfficeCodeError, parse_office
 from monitor.roster.accounts import parse_declared_accounts
 from monitor.roster.columns import CANONICAL_COLUMNS, REQUIRED_COLUMNS, resolve_header
 from monitor.roster.nip import parse_nip
@@ -370,6 +371,13 @@ def _check_row(row: _Row) -> None:
     if email is not None and not _EMAIL_RE.fullmatch(email):
         row.error("email", "not a valid e-mail address (expected name@domain.tld)")
 
+    office = row.text["office_code"]
+    if office is not None:
+        try:
+            row.text["office_code"] = parse_office(office)
+        except OfficeCodeError as exc:
+            row.error("office_code", str(exc))
+
 
 def _rows_list(numbers: Iterable[int]) -> str:
     nums = sorted(numbers)
@@ -462,6 +470,7 @@ def _entry(row: _Row) -> RosterEntry:
         akun=row.accounts,
         email=t["email"],
         telegram=t["telegram"],
+        office_code=t["office_code"],
     )
 
 

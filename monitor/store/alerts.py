@@ -10,6 +10,8 @@ import hashlib
 from datetime import date, datetime, timezone
 from typing import Any, Sequence
 
+from monitor.store.scope import UNSCOPED, Scope
+
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
@@ -175,8 +177,10 @@ class AlertQueries:
         )
         self.audit(by, "alert.ack", alert_id, {"follow_up": follow_up, "note": note})  # type: ignore[attr-defined]
 
-    def alert_overview(self, *, recipient_nip: str | None = None, limit: int = 200) -> list[dict]:
-        """Alerts (newest first) with the person concerned and their deliveries' states."""
+    def alert_overview(self, *, recipient_nip: str | None = None, limit: int = 200,
+                       scope: Scope = UNSCOPED) -> list[dict]:
+        """Alerts (newest first) with the person concerned and their deliveries' states; only
+        alerts about hits of the ``scope``'s office subtree."""
         sql = """
             SELECT a.*, h.behaviour, h.platform, h.score, h.status AS hit_status,
                    coalesce(h.confirmed_nip, h.nip) AS subject_nip, r.nama AS subject_nama,
@@ -191,10 +195,12 @@ class AlertQueries:
             LEFT JOIN roster r ON r.nip = coalesce(h.confirmed_nip, h.nip)
             LEFT JOIN roster rc ON rc.nip = a.recipient_nip
         """
-        params: list[Any] = []
+        conds, params = scope.office_conditions("h.office_code")
         if recipient_nip is not None:
-            sql += " WHERE a.recipient_nip = ?"
+            conds.append("a.recipient_nip = ?")
             params.append(recipient_nip)
+        if conds:
+            sql += " WHERE " + " AND ".join(conds)
         sql += " ORDER BY a.created_at DESC, a.alert_id LIMIT ?"
         params.append(limit)
         return self._dicts(sql, params)  # type: ignore[attr-defined]

@@ -21,6 +21,8 @@ import zipfile
 from datetime import datetime, timezone
 from typing import Any
 
+from monitor.store.scope import UNSCOPED, Scope
+
 NIP_IN_TEXT = re.compile(r"(?<!\d)\d{18}(?!\d)")
 
 _HIT_COLUMNS = (
@@ -51,9 +53,13 @@ def _others(value: Any, nip: str) -> bool:
     return any(m != nip for m in NIP_IN_TEXT.findall(json.dumps(value, ensure_ascii=False, default=str)))
 
 
-def collect_person(store, nip: str) -> dict[str, Any]:
-    """The person's data as JSON-able lists/dicts, one entry per file of the export."""
+def collect_person(store, nip: str, scope: Scope = UNSCOPED) -> dict[str, Any]:
+    """The person's data as JSON-able lists/dicts, one entry per file of the export.
+
+    With an office ``scope`` (an office's instance), only hits of that office's subtree go in, and
+    only the posts behind them (a post found through a declared account alone has no office)."""
     q = store._dicts
+    seen, seen_p = scope.hit_where(prefix=" AND ")
     roster = q("SELECT nip, nama, jabatan, unit_kerja, instansi, email, telegram FROM roster WHERE nip = ?", [nip])
     accounts = q("SELECT platform, value FROM accounts WHERE nip = ? ORDER BY platform, value", [nip])
     links = q("SELECT platform, account, nip, confirmed_at, hit_id FROM account_links WHERE nip = ? "
@@ -63,8 +69,9 @@ def collect_person(store, nip: str) -> dict[str, Any]:
 
     cols = ", ".join(f"h.{c}" for c in _HIT_COLUMNS)
     raw_hits = q(f"SELECT {cols}, h.nip, h.confirmed_nip, h.candidates, h.steps, h.explanation FROM hits h "
-                 "WHERE h.nip = ? OR h.confirmed_nip = ? OR h.candidates LIKE ? ORDER BY h.post_created_at, h.hit_id",
-                 [nip, nip, f"%{nip}%"])
+                 "WHERE (h.nip = ? OR h.confirmed_nip = ? OR h.candidates LIKE ?)" + seen
+                 + " ORDER BY h.post_created_at, h.hit_id",
+                 [nip, nip, f"%{nip}%", *seen_p])
     hits = []
     for h in raw_hits:
         cands = _loads(h.pop("candidates")) or []
@@ -88,6 +95,8 @@ def collect_person(store, nip: str) -> dict[str, Any]:
     pcols = ", ".join(f"p.{c}" for c in _POST_COLUMNS)
     acc_keys = [(a["platform"], a["value"].lower()) for a in accounts] + \
                [(link["platform"], str(link["account"]).lower()) for link in links]
+    if not scope.everything:
+        acc_keys = []
     posts = q(
         f"SELECT {pcols} FROM posts p WHERE EXISTS (SELECT 1 FROM hits h WHERE h.platform = p.platform AND "
         "h.post_id = p.post_id AND list_contains(?, h.hit_id)) "
@@ -127,9 +136,9 @@ def collect_person(store, nip: str) -> dict[str, Any]:
     }
 
 
-def person_zip(store, nip: str) -> tuple[bytes, dict[str, int]]:
+def person_zip(store, nip: str, scope: Scope = UNSCOPED) -> tuple[bytes, dict[str, int]]:
     """The zip file's bytes and the number of items in each file."""
-    data = collect_person(store, nip)
+    data = collect_person(store, nip, scope)
     counts = {k: (len(v) if isinstance(v, list) else int(v is not None)) for k, v in data.items()}
     readme = {
         "nip": nip,

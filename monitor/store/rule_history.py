@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
+from monitor.store.scope import UNSCOPED, Scope
+
 _POST_COLUMNS = (
     "platform, post_id, url, created_at, kind, author_id, author_handle, author_name, author_bio, "
     "author_url, text, parent_post_id, parent_url, parent_text, parent_author"
@@ -17,14 +19,17 @@ class RuleHistory:
     con: Any
 
     # -- hit counts ------------------------------------------------------------------------
-    def rule_hit_counts(self) -> dict[str, int]:
-        """Number of hits each rule id took part in (``hits.rules`` is a JSON array of matches)."""
+    def rule_hit_counts(self, scope: Scope = UNSCOPED) -> dict[str, int]:
+        """Number of hits (those ``scope`` may see) each rule id took part in (``hits.rules`` is a
+        JSON array of matches)."""
+        where, params = scope.hit_where()
         rows = self.con.execute(
             """
             SELECT rid, count(DISTINCT hit_id) FROM (
-                SELECT hit_id, unnest(json_extract_string(rules, '$[*].rule_id')) AS rid FROM hits
+                SELECT h.hit_id, unnest(json_extract_string(h.rules, '$[*].rule_id')) AS rid FROM hits h"""
+            + where + """
             ) WHERE rid IS NOT NULL GROUP BY rid
-            """
+            """, params
         ).fetchall()
         return {r[0]: int(r[1]) for r in rows}
 

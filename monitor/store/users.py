@@ -5,6 +5,20 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
+from monitor.models.office import in_subtree
+
+
+class OfficeScopeError(PermissionError):
+    """An admin tried to manage a user outside their office's subtree."""
+
+
+def check_manages(actor_office: str | None, target_office: str | None) -> None:
+    """Admins manage users of their own office and the offices below it (the national office,
+    or a single-office instance without codes, manages everyone)."""
+    if not in_subtree(target_office, actor_office):
+        raise OfficeScopeError(
+            f"an admin of office {actor_office} cannot manage users of office {target_office or '(none)'}")
+
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
@@ -15,22 +29,29 @@ class UserStore:
 
     con: Any
 
-    def add_user(self, username: str, role: str, password_hash: str, *, nip: str | None = None, lang: str = "id") -> None:
+    def add_user(self, username: str, role: str, password_hash: str, *, nip: str | None = None, lang: str = "id",
+                 office_code: str | None = None, actor: str = "cli", actor_office: str | None = None) -> None:
+        """Add a user of ``office_code`` (default: the instance's office). ``actor_office`` is the
+        office of whoever adds them: outside its subtree raises :class:`OfficeScopeError`."""
+        office = office_code if office_code is not None else getattr(self, "office_code", None)
+        check_manages(actor_office, office)
         self.con.execute(
-            "INSERT INTO users (username, role, nip, password_hash, lang, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-            [username, role, nip, password_hash, lang, _now()],
+            "INSERT INTO users (username, role, nip, password_hash, lang, created_at, office_code) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [username, role, nip, password_hash, lang, _now(), office],
         )
-        self.audit("cli", "user.add", username, {"role": role, "nip": nip})  # type: ignore[attr-defined]
+        self.audit(actor, "user.add", username, {"role": role, "nip": nip, "office": office})  # type: ignore[attr-defined]
 
     def get_user(self, username: str) -> dict | None:
         rows = self._dicts("SELECT * FROM users WHERE username = ?", [username])  # type: ignore[attr-defined]
         return rows[0] if rows else None
 
     def list_users(self) -> list[dict]:
-        return self._dicts("SELECT username, role, nip, lang, disabled, created_at, last_visit_at FROM users ORDER BY username")  # type: ignore[attr-defined]
+        return self._dicts("SELECT username, role, nip, office_code, lang, disabled, created_at, last_visit_at "  # type: ignore[attr-defined]
+                           "FROM users ORDER BY username")
 
     def update_user(self, username: str, *, actor: str, **fields: Any) -> None:
-        allowed = {"role", "nip", "password_hash", "lang", "disabled"}
+        allowed = {"role", "nip", "password_hash", "lang", "disabled", "office_code"}
         bad = set(fields) - allowed
         if bad:
             raise ValueError(f"cannot update {sorted(bad)}")
@@ -61,7 +82,7 @@ class UserStore:
     def get_session(self, sid_hash: str) -> dict | None:
         rows = self._dicts(  # type: ignore[attr-defined]
             "SELECT s.sid_hash, s.username, s.csrf, s.expires_at, u.role, u.nip, u.lang, u.disabled, "
-            "u.last_visit_at, u.prev_visit_at FROM sessions s JOIN users u USING (username) "
+            "u.last_visit_at, u.prev_visit_at, u.office_code FROM sessions s JOIN users u USING (username) "
             "WHERE s.sid_hash = ? AND s.expires_at > ?",
             [sid_hash, _now()],
         )

@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo
 import jinja2
 from aiohttp import web
 
+from monitor.models.office import office_name
+from monitor.store.scope import Scope
 from monitor.web.messages import translate
 
 WEB = web.AppKey("web", object)
@@ -28,8 +30,10 @@ class WebState:
             loader=jinja2.PackageLoader("monitor.web", "templates"),
             autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
             undefined=jinja2.StrictUndefined,
+            auto_reload=False,  # packaged templates: no stat() per {% include %} (100 per daily list page)
         )
         self.env.filters["local"] = self.local
+        self.env.globals["office_name"] = office_name
         from monitor.web.auth import LoginThrottle
 
         self.throttle = LoginThrottle()
@@ -65,6 +69,16 @@ def state(request: web.Request) -> WebState:
 def user(request: web.Request) -> dict | None:
     """The signed-in user (session joined with the user row: username, role, nip, lang, csrf)."""
     return request.get(USER)  # type: ignore[return-value]
+
+
+def scope(request: web.Request) -> Scope:
+    """What the signed-in user may see (every store query of hits takes it): their office's
+    subtree (their own office, else this instance's ``[office] code``; neither: everything), and
+    for a supervisor only the released hits of the people below them in the roster."""
+    u = user(request) or {}
+    office = u.get("office_code") or state(request).config.office.code
+    supervisor = (u.get("nip") or "") if u.get("role") == "atasan" else None
+    return Scope(office=office, supervisor_nip=supervisor)
 
 
 def lang(request: web.Request) -> str:

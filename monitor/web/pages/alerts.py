@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from monitor.web.context import error_page, render, require, state, user
+from monitor.store.scope import Scope
+from monitor.web.context import error_page, render, require, scope, state, user
 from monitor.web.messages import register
 
 FOLLOW_UPS = ("pembinaan", "klarifikasi", "diteruskan_ppk", "sanksi_proses", "tidak_terbukti", "lainnya")
@@ -57,17 +58,29 @@ async def alerts_list(request: web.Request) -> web.Response:
     u = user(request)
     st = state(request)
     mine = u["role"] == "atasan"
-    rows = await st.db(lambda s: s.alert_overview(recipient_nip=(u.get("nip") or "-") if mine else None))
+    # staff: alerts about their office subtree's hits; a supervisor: those addressed to them
+    office = Scope(office=scope(request).office) if not mine else Scope()
+    rows = await st.db(lambda s: s.alert_overview(recipient_nip=(u.get("nip") or "-") if mine else None,
+                                                  scope=office))
     failed = [] if mine else await st.db(lambda s: s.deliveries(status="failed"))
+    if not mine and not office.everything:  # only deliveries of the alerts shown
+        shown = {r["alert_id"] for r in rows} | {r["digest_id"] for r in rows if r.get("digest_id")}
+        failed = [d for d in failed if d["message_id"] in shown]
     return render(request, "alerts.html", rows=rows, failed=failed, mine=mine)
 
 
 async def _alert_or_error(request: web.Request):
-    alert = await state(request).db(lambda s: s.get_alert(request.match_info["alert_id"]))
+    st = state(request)
+    alert = await st.db(lambda s: s.get_alert(request.match_info["alert_id"]))
     if alert is None:
         return None, error_page(request, 404, "not_found")
-    if not _may_see(user(request), alert):
+    u = user(request)
+    if not _may_see(u, alert):
         return None, error_page(request, 403, "forbidden")
+    if u["role"] != "atasan":  # staff: only alerts about their office subtree's hits
+        office = Scope(office=scope(request).office)
+        if not office.everything and not await st.db(lambda s: s.hit_in_scope(alert["hit_id"], office)):
+            return None, error_page(request, 403, "forbidden")
     return alert, None
 
 

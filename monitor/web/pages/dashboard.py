@@ -6,7 +6,7 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from aiohttp import web
 
-from monitor.web.context import render, require, state
+from monitor.web.context import render, require, scope, state
 from monitor.web.messages import register
 
 DEFAULT_DAYS = 14
@@ -100,7 +100,8 @@ async def dashboard(request: web.Request) -> web.Response:
     default_end = (latest or now).astimezone(tz).date()
     first, last, bad = period(request.query, default_end)
     start, end = local_bounds(first, last, tz)
-    stats = await st.db(lambda s: s.dashboard_stats(start=start, end=end, tz=tz.key, now=now))
+    sc = scope(request)
+    stats = await st.db(lambda s: s.dashboard_stats(start=start, end=end, tz=tz.key, now=now, scope=sc))
     by_day = dict(stats["per_day"])
     days = [(first + timedelta(days=i)) for i in range((last - first).days + 1)]
     per_day = [(d.isoformat(), by_day.get(d, 0)) for d in days]

@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from monitor.web.context import error_page, render, require, state, user
+from monitor.web.context import error_page, render, require, scope, state, user
 from monitor.web.messages import register
 
 register({
@@ -33,7 +33,13 @@ register({
 
 
 async def _page(request: web.Request, *, status: int = 200, error: str | None = None) -> web.Response:
-    holds, runs = await state(request).db(lambda s: (s.legal_holds(), s.retention_runs(50)))
+    sc = scope(request)
+
+    def load(s):  # holds on the office subtree's hits only (holds are few)
+        holds = [h for h in s.legal_holds() if sc.everything or s.hit_in_scope(h["hit_id"], sc)]
+        return holds, s.retention_runs(50)
+
+    holds, runs = await state(request).db(load)
     return render(request, "data_protection.html", status=status, holds=holds, runs=runs, error=error,
                   hit_id=request.query.get("hit", ""), saved=request.query.get("saved") == "1")
 
@@ -52,6 +58,9 @@ async def set_hold(request: web.Request) -> web.StreamResponse:
     st = state(request)
     if not hit_id or await st.db(lambda s: s.get_hit(hit_id)) is None:
         return error_page(request, 404, "not_found")
+    sc = scope(request)
+    if not sc.everything and not await st.db(lambda s: s.hit_in_scope(hit_id, sc)):
+        return error_page(request, 403, "forbidden")
     if not reason:
         return await _page(request, status=400, error="dp_need_reason")
     actor = user(request)["username"]

@@ -13,7 +13,7 @@ from markupsafe import Markup
 
 from monitor.cli.output import JSON_FIELDS, explanation, render_csv, to_json_obj
 from monitor.web.access_audit import record_access, rows_nips
-from monitor.web.context import error_page, lang, render, require, state, user
+from monitor.web.context import error_page, lang, render, require, scope, state, user
 from monitor.web.messages import register
 from monitor.reports.finding import finding_record
 from monitor.reports.pdf import PdfError, html_to_pdf
@@ -218,7 +218,8 @@ async def monthly_summary(request: web.Request) -> web.StreamResponse:
     if m is None:
         return error_page(request, 400, "bad_month")
     month, start, end = m
-    rows = await state(request).db(lambda s: s.monthly_summary(start, end))
+    sc = scope(request)
+    rows = await state(request).db(lambda s: s.monthly_summary(start, end, sc))
     fmt = request.match_info["fmt"]
     await record_access(request, "monthly", detail={"format": fmt, "month": month})
     headers = {"Content-Disposition": f'attachment; filename="ringkasan-{month}.{fmt}"', "Cache-Control": "no-store"}
@@ -236,7 +237,8 @@ async def complaints_csv(request: web.Request) -> web.StreamResponse:
         return error_page(request, 400, "bad_month")
     month, start, end = m
     st = state(request)
-    rows = await st.db(lambda s: s.findings(start, end))
+    sc = scope(request)
+    rows = await st.db(lambda s: s.findings(start, end, sc))
     records = [finding_record(r, r["post"], r["media"], office=st.config.office.name, tz=st.tz, lang="id")
                for r in rows]
     await record_access(request, "complaints", rows=rows, detail={"format": "csv", "month": month})

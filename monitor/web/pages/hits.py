@@ -15,10 +15,11 @@ from monitor.cli.output import explanation
 from monitor.models.hit import STATUSES
 from monitor.ranking import cues, load_model
 from monitor.timeutil import day_bounds, local_today
-from monitor.web.context import error_page, lang, render, require, safe_local_path, state, user
+from monitor.web.context import error_page, lang, render, require, safe_local_path, scope, state, user
 from monitor.web.messages import register
 from monitor.web.pages.hit_stage import DEADLINE_DAYS, deadline_view, parse_choice, stage_view
 from monitor.web.access_audit import record_access
+from monitor.web.reads import read
 
 PAGE_SIZE = 50
 SORTS = ("score", "time", "instansi", "rank")
@@ -153,6 +154,8 @@ register({
     "hit_scored_revision": {"id": "Yang dinilai adalah revisi unggahan (diubah setelah pengambilan pertama).",
                             "en": "The scored payload is a revision (the post changed after the first capture)."},
     "hit_ruleset": {"id": "Versi aturan", "en": "Rule set version"},
+    "hit_office": {"id": "Kantor yang menangani", "en": "Responsible office"},
+    "hit_collector_office": {"id": "Dikumpulkan oleh", "en": "Collected by"},
     "hit_review": {"id": "Tinjauan", "en": "Review"},
     "hit_reviewer": {"id": "Peninjau", "en": "Reviewer"},
     "hit_reviewed_at": {"id": "Waktu tinjauan", "en": "Reviewed at"},
@@ -174,11 +177,6 @@ register({
 
 
 # -- helpers shared with the export page -----------------------------------------------------------
-def scope_nip(u: dict) -> str | None:
-    """Supervisors see only their subtree ('' when their account has no NIP: nothing)."""
-    return (u.get("nip") or "") if u["role"] == "atasan" else None
-
-
 def _float(v: str | None) -> float | None:
     try:
         f = float(v) if v not in (None, "") else None
@@ -198,7 +196,7 @@ def parse_filters(request: web.Request) -> tuple[dict, dict]:
     except ValueError:
         day = local_today(tz)
     start, end = day_bounds(day, tz)
-    f: dict[str, Any] = {"start": start, "end": end, "scope_nip": scope_nip(user(request))}
+    f: dict[str, Any] = {"start": start, "end": end, "scope": scope(request)}
     shown: dict[str, Any] = {"date": day.isoformat()}
     for k in FILTER_KEYS:
         v = q.get(k, "").strip()
@@ -244,17 +242,15 @@ def rule_terms(hit: dict) -> list[str]:
 
 
 async def load_visible_hit(request: web.Request, hit_id: str) -> tuple[dict | None, web.Response | None]:
-    """The hit if this user may see it, else an error page (404 unknown, 403 outside a supervisor's view)."""
-    u = user(request)
+    """The hit if this user may see it, else an error page (404 unknown, 403 outside the user's
+    scope: another office's hit, or one outside a supervisor's released subtree)."""
     st = state(request)
-    hit = await st.db(lambda s: s.get_hit(hit_id))
+    sc = scope(request)
+    hit = await read(st, lambda s: s.web_get_hit(hit_id))
     if hit is None:
         return None, error_page(request, 404, "not_found")
-    if u["role"] == "atasan":
-        nip = u.get("nip") or ""
-        visible = await st.db(lambda s: s.hit_visible_to_supervisor(hit_id, nip)) if nip else False
-        if not visible:
-            return None, error_page(request, 403, "forbidden")
+    if not sc.everything and not await read(st, lambda s: s.hit_in_scope(hit_id, sc)):
+        return None, error_page(request, 403, "forbidden")
     return hit, None
 
 
@@ -270,10 +266,10 @@ async def hit_list(request: web.Request) -> web.Response:
         page = 1
 
     def load(s):
-        rows, total = s.web_list_hits(f, sort=shown["sort"], limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
-        return rows, total, s.web_status_counts(f), s.web_filter_options(f["scope_nip"])
+        rows, total, counts = s.web_list_page(f, sort=shown["sort"], limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+        return rows, total, counts, s.web_filter_options(f["scope"])
 
-    rows, total, counts, options = await st.db(load)
+    rows, total, counts, options = await read(st, load)  # one snapshot, beside the writer
     pages = max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE)
     prev_visit = u.get("prev_visit_at")
     today = local_today(st.tz)
@@ -333,13 +329,14 @@ async def bulk(request: web.Request) -> web.StreamResponse:
     reason = _reason(form, action, lang(request))
     if reason is None:
         return error_page(request, 400, "hit_need_reason")
+    sc = scope(request)
 
     def apply(s):
         done, skipped = [], []
         for hit_id in dict.fromkeys(ids):
             hit = s.get_hit(hit_id)
-            if hit is None:
-                continue
+            if hit is None or not (sc.everything or s.hit_in_scope(hit_id, sc)):
+                continue  # unknown, or another office's hit: as if it did not exist
             nip = None
             if action == "dikonfirmasi":
                 if hit["ambiguous"] or not hit["nip"]:
@@ -364,10 +361,11 @@ async def _hit_page(request: web.Request, hit: dict, *, status: int = 200, error
     hit_id = hit["hit_id"]
 
     def load(s):
-        return (s.post_details(hit["platform"], hit["post_id"]), s.audit_entries(hit_id), load_model(s),
+        return (s.web_post_details(hit["platform"], hit["post_id"], hit.get("created_at")), s.audit_entries(hit_id),
+                load_model(s),
                 s.hit_election(hit_id))
 
-    post, history, ranker, election = await st.db(load)
+    post, history, ranker, election = await read(st, load)
     stage = stage_view(election, st.svc, hit, lg)
     ranking = None
     if ranker is not None:
@@ -440,6 +438,10 @@ async def review(request: web.Request) -> web.StreamResponse:
                                    suggestion=suggestion)
 
     await st.db(apply)
+    sc = scope(request)
+    if not sc.everything and not await st.db(lambda s: s.hit_in_scope(hit_id, sc)):
+        # choosing the person moved the hit to that person's office: back to the list
+        raise web.HTTPFound("/?" + urlencode({"bulk_done": 1}))
     raise web.HTTPFound(f"/hits/{hit_id}?saved=1")
 
 

@@ -17,7 +17,7 @@ from monitor.cli.roster import import_roster
 from monitor.i18n import t as cli_t
 from monitor.names import normalize_name
 from monitor.roster import read_roster
-from monitor.web.context import error_page, lang, render, require, state, user
+from monitor.web.context import error_page, lang, render, require, scope, state, user
 from monitor.web.messages import register
 from monitor.web.access_audit import record_access
 
@@ -141,10 +141,11 @@ async def roster_list(request: web.Request) -> web.Response:
     except ValueError:
         page = 1
     cache = request.app[NAME_CACHE]
+    sc = scope(request)
 
     def search(s):
         also = _normalised_matches(s, cache, q) if q and not q.replace(" ", "").isdigit() else []
-        return s.search_roster(q, also_nips=also, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+        return s.search_roster(q, also_nips=also, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, scope=sc)
 
     total, rows = await st.db(search)
     pages = max(1, -(-total // PAGE_SIZE))
@@ -156,9 +157,10 @@ async def roster_person(request: web.Request) -> web.Response:
     nip = request.match_info["nip"]
     if not NIP_RE.match(nip):
         return error_page(request, 404, "not_found")
+    sc = scope(request)
 
     def load(s):
-        person = s.roster_person(nip)
+        person = s.roster_person(nip, sc)  # None too for an ASN the roster places in another office
         if person is None:
             return None
         return {
@@ -166,7 +168,7 @@ async def roster_person(request: web.Request) -> web.Response:
             "accounts": s.person_accounts(nip),
             "chain": s.supervisor_chain(nip),
             "subordinates": s.direct_subordinates(nip),
-            "hits": s.person_hits(nip),
+            "hits": s.person_hits(nip, scope=sc),
         }
 
     data = await state(request).db(load)

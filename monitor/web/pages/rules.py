@@ -21,7 +21,7 @@ from aiohttp import web
 from monitor.pipeline.backtest import backtest, check_candidate, load_candidate, window
 from monitor.rules.loader import rule_files
 from monitor.scoring import Scorer
-from monitor.web.context import error_page, render, require, state, user
+from monitor.web.context import error_page, render, require, scope, state, user
 from monitor.web.messages import register
 
 DEFAULT_DAYS = 7
@@ -185,7 +185,8 @@ async def rules_list(request: web.Request) -> web.Response:
     st = state(request)
     holder = st.svc.app.rules
     rs = holder.current
-    counts = await st.db(lambda s: s.rule_hit_counts())
+    sc = scope(request)
+    counts = await st.db(lambda s: s.rule_hit_counts(sc))
     roots = _roots(request)
     rows = [{
         "id": lr.rule.id, "title": lr.rule.title, "category": lr.rule.category, "weight": lr.rule.weight,
