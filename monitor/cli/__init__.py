@@ -54,6 +54,9 @@ def _register() -> None:
     cli.add_command(retention.retention)
     cli.add_command(retention.legal_hold)
     cli.add_command(person.export_person)
+    from monitor.cli import lake
+
+    cli.add_command(lake.lake)
 
 
 _register()

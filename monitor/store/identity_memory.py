@@ -29,8 +29,9 @@ class IdentityMemoryQueries:
 
     # -- reading ---------------------------------------------------------------------------
     def identity_memory_version(self) -> int:
-        """Counter bumped whenever a link or rejection changes. Cached."""
-        if getattr(self, "_memory_version", None) is None:
+        """Counter bumped whenever a link or rejection changes. Cached (not on a shared lake, where
+        another office's reviewers change it too)."""
+        if getattr(self, "_memory_version", None) is None or getattr(self, "lake", None) is not None:
             row = self.con.execute("SELECT value FROM meta WHERE key = ?", [_VERSION_KEY]).fetchone()
             self._memory_version = int(row[0]) if row else 0
         return self._memory_version  # type: ignore[return-value]
