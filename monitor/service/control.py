@@ -46,10 +46,14 @@ class Control:
             return
         h = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
         body = json.dumps({"url": f"http://{h}:{port}", "token": self.token, "pid": os.getpid()})
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(body)
-        os.chmod(self.path, 0o600)
+        try:
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(body)
+            os.chmod(self.path, 0o600)
+        except OSError as exc:  # a read-only or full disk: the service still runs (see /healthz)
+            log.warning("control file not written: 'monitor backup' cannot reach this service",
+                        extra={"path": str(self.path), "reason": str(exc)})
 
     def remove(self) -> None:
         try:

@@ -29,7 +29,7 @@ def _source_maker(svc: Any):
 
 
 async def media_job(svc: Any) -> None:
-    if svc.stopping:
+    if svc.stopping or not svc.storage.ok:  # nothing could be recorded (see monitor/service/storage.py)
         return
     try:
         pruned = await prune_media(svc.db, media_dir(svc.app.db_path))
@@ -44,7 +44,7 @@ async def media_job(svc: Any) -> None:
 
 
 async def watch_job(svc: Any) -> None:
-    if svc.stopping:
+    if svc.stopping or not svc.storage.ok:  # nothing could be recorded (see monitor/service/storage.py)
         return
     try:
         await run_watch(svc.db, _source_maker(svc))

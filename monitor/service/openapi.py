@@ -80,7 +80,9 @@ def openapi_spec(*, max_items: int, max_body_bytes: int) -> dict[str, Any]:
                     "400": _json(err_ref, "the body as a whole is unusable (not JSON, too many items)"),
                     "401": _json(err_ref, "missing or wrong bearer token"),
                     "413": _json(err_ref, "request body too large"),
-                    "503": _json(err_ref, "the service is shutting down"),
+                    "503": _json(err_ref, "the service is shutting down, or its database cannot be written now "
+                                          "(disk full, read-only; error storage_unavailable, with Retry-After): "
+                                          "nothing was stored, send the request again later"),
                 },
             }},
             "/healthz": {"get": {
