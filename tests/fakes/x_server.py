@@ -37,11 +37,15 @@ went through; when several faults are due, the one added first wins and the othe
 reset), :meth:`exhaust_quota_next` (200 but remaining 0), :meth:`slow_next`,
 :meth:`truncate_next` (cut body or dropped connection); :meth:`expire_tokens` invalidates every
 pagination token issued so far. :attr:`requests` logs every request.
+
+Large streams (``bench/crash_test.py``): with :attr:`FakeX.indexed_search` set, recent search keeps
+each query's matches sorted and pages them by bisection instead of scanning every post per page.
 """
 
 from __future__ import annotations
 
 import asyncio
+import bisect
 import copy
 import itertools
 import json
@@ -289,6 +293,12 @@ class FakeX:
         self.app.router.add_get(LOOKUP, self._lookup)
         self.app.router.add_get(LIKING_USERS, self._liking_users)
         self.likes: dict[str, list[str]] = {}  # post id -> ids of the users who liked it, oldest first
+        # Opt-in for large streams (crash test): recent search keeps, per query, the sorted matches
+        # and tests only posts added since; visibility and the 7-day window are still checked per
+        # request, so pages are the same as the plain scan's as long as posts are not edited in place.
+        self.indexed_search = False
+        self._order: list[str] = []  # keys in the order they were added
+        self._matches: dict[str, tuple[int, list[int], list[str]]] = {}  # query -> (seen, sorts, keys)
 
     # ------------------------------------------------------------------ data
 
@@ -399,6 +409,7 @@ class FakeX:
             tw["referenced_tweets"] = refs
         self.tweets[tid] = tw
         self._meta[tid] = {"visible": publish, "author_id": user["id"], "sort": int(tid), "ts": when.timestamp()}
+        self._order.append(tid)
         return tw
 
     def put_raw(self, item: Any, *, sort_id: int, author_id: str | None = None) -> None:
@@ -407,8 +418,11 @@ class FakeX:
         It is returned as stored, by every search (whatever the query) and by the timeline of
         ``author_id``."""
         key = f"raw:{sort_id}"
+        if key not in self._meta:
+            self._order.append(key)
         self.tweets[key] = item
         self._meta[key] = {"visible": True, "author_id": author_id, "sort": sort_id, "raw": True}
+        self._matches.clear()
 
     def hide(self, tweet_id: str) -> None:
         """Delete a post: gone from results; a post referencing it gets an ``errors`` entry."""
@@ -680,14 +694,17 @@ class FakeX:
             if entry is None or entry[0] != sig:
                 return _invalid(tp, tok, f"The `{tp}` query parameter value [{tok}] is not valid")
             position = entry[1]
-        sel = sorted(keys, key=lambda k: self._meta[k]["sort"], reverse=True)
-        if since:
-            sel = [k for k in sel if self._meta[k]["sort"] > int(since)]
-        if until:
-            sel = [k for k in sel if self._meta[k]["sort"] < int(until)]
-        if position is not None:
-            sel = [k for k in sel if self._meta[k]["sort"] < position]
-        page, rest = sel[:limit], sel[limit:]
+        if isinstance(keys, tuple):  # the indexed search: (sorts ascending, keys, filter)
+            page, more = self._indexed_page(*keys, limit=limit, since=since, until=until, position=position)
+        else:
+            sel = sorted(keys, key=lambda k: self._meta[k]["sort"], reverse=True)
+            if since:
+                sel = [k for k in sel if self._meta[k]["sort"] > int(since)]
+            if until:
+                sel = [k for k in sel if self._meta[k]["sort"] < int(until)]
+            if position is not None:
+                sel = [k for k in sel if self._meta[k]["sort"] < position]
+            page, more = sel[:limit], len(sel) > limit
         if not page:
             return self._json({"meta": {"result_count": 0}})
         body = self._envelope(request, page)
@@ -695,12 +712,48 @@ class FakeX:
         meta: dict[str, Any] = {"result_count": len(page)}
         if real:
             meta["newest_id"], meta["oldest_id"] = real[0], real[-1]
-        if rest or self.trailing_empty_page:
+        if more or self.trailing_empty_page:
             tok = f"b{next(self._token_seq):05d}" + format(abs(hash((sig, page[-1]))) % 36**10, "x")
             self._tokens[tok] = (sig, self._meta[page[-1]]["sort"])
             meta["next_token"] = tok
         body["meta"] = meta
         return self._json(body)
+
+    @staticmethod
+    def _indexed_page(sorts: list[int], keys: list[str], ok: Callable[[str], bool], *, limit: int,
+                      since: str | None, until: str | None, position: int | None) -> tuple[list[str], bool]:
+        """The newest ``limit`` keys passing ``ok`` strictly between the bounds, and whether more are left."""
+        bounds = [b for b in (int(until) if until else None, position) if b is not None]
+        i = bisect.bisect_left(sorts, min(bounds)) if bounds else len(sorts)
+        low = int(since) if since else None
+        page: list[str] = []
+        while i > 0:
+            i -= 1
+            if low is not None and sorts[i] <= low:
+                break
+            if ok(keys[i]):
+                if len(page) == limit:
+                    return page, True
+                page.append(keys[i])
+        return page, False
+
+    def _search_matches(self, query: str, pred: Pred) -> tuple[list[int], list[str]]:
+        seen, sorts, keys = self._matches.get(query, (0, [], []))
+        order = self._order
+        upto = len(order)  # posts may be added meanwhile (by another thread): they wait for the next request
+        for k in order[seen:upto]:
+            m, tw = self._meta[k], self.tweets[k]
+            author = self.users.get(m["author_id"]) if m["author_id"] else None
+            if m.get("raw") or pred(tw, author):
+                if sorts and m["sort"] < sorts[-1]:
+                    i = bisect.bisect_left(sorts, m["sort"])
+                    sorts.insert(i, m["sort"])
+                    keys.insert(i, k)
+                else:
+                    sorts.append(m["sort"])
+                    keys.append(k)
+        self._matches[query] = (upto, sorts, keys)
+        return sorts, keys
 
     # ------------------------------------------------------------------ handlers
 
@@ -721,6 +774,13 @@ class FakeX:
             pred = compile_query(query)
         except QueryError as exc:
             return _invalid("query", query, f"There were errors processing your request: {exc}")
+        if self.indexed_search:
+            sorts, matched = self._search_matches(query, pred)
+
+            def ok(k: str) -> bool:
+                return self._visible(k) and self._meta[k].get("ts", window_start) >= window_start
+
+            return self._paged(request, (sorts, matched, ok), ("search", query), ("next_token", "pagination_token"), 10)
         keys = []
         for k, m in self._meta.items():
             if not self._visible(k) or m.get("ts", window_start) < window_start:
