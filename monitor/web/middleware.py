@@ -8,6 +8,7 @@ from aiohttp import web
 
 from monitor.web.auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE, new_token, same, token_hash
 from monitor.web.context import LOGIN_CSRF, USER, error_page, state
+from monitor.web.reads import read
 
 log = logging.getLogger("monitor.web")
 
@@ -52,7 +53,7 @@ async def session_and_csrf(request: web.Request, handler):
     request[USER] = None
     sid = request.cookies.get(SESSION_COOKIE)
     if sid:
-        sess = await st.db(lambda s: s.get_session(token_hash(sid)))
+        sess = await read(st, lambda s: s.get_session(token_hash(sid)))  # beside the writer (web/reads.py)
         if sess and not sess["disabled"]:
             request[USER] = {**sess, "username": sess["username"]}
     # the sign-in form has no session yet: a double-submit cookie protects it
