@@ -29,8 +29,18 @@ class _Strict(BaseModel):
 
 
 class StoreConfig(_Strict):
-    backend: Literal["duckdb"] = "duckdb"
+    backend: Literal["duckdb", "ducklake"] = "duckdb"
+    """``duckdb``: the local file ``path``. ``ducklake``: a DuckLake catalog in PostgreSQL shared by
+    offices (connection from the environment variable ``pg_dsn_env``, else libpq's ``PG*`` variables),
+    data files under ``data_path``."""
     path: Path = Path("data/monitor.duckdb")
+    data_path: str = "data/lake"
+    """ducklake: the shared folder of the lake's Parquet files (relative to the config file), or an
+    ``s3://bucket/prefix/`` URL (credentials through a DuckDB secret; only a filesystem is tested)."""
+    lake_name: str = Field("monitor", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    """ducklake: the PostgreSQL schema holding the catalog and sequences (one per lake)."""
+    pg_dsn_env: str = "MONITOR_LAKE_PG_DSN"
+    """ducklake: the environment variable holding the libpq connection string of the catalog."""
 
 
 class RulesConfig(_Strict):
@@ -71,6 +81,19 @@ class OfficeConfig(_Strict):
     name: str = "Bawaslu"
     timezone: str = "Asia/Jakarta"
     language: Literal["id", "en"] = "id"
+    code: str | None = None
+    """This instance's office as a region code (``ID`` national, ``61`` province, ``61.71``
+    city/regency; :mod:`monitor.models.office`). Missing: a single-office instance whose users see
+    everything stored."""
+
+    @field_validator("code")
+    @classmethod
+    def _valid_code(cls, v: str | None) -> str | None:
+        if v is None:
+            return None
+        from monitor.models.office import parse_office
+
+        return parse_office(v)  # OfficeCodeError is a ValueError: pydantic names the key
 
     @field_validator("timezone")
     @classmethod
@@ -93,6 +116,9 @@ class CollectorConfig(_Strict):
     """Waiting batches of one source are committed together up to this many posts (1 = never merge)."""
     interval_s: int = Field(300, ge=1)
     """Default schedule of ``monitor collect``/``serve`` (per source override: ``interval_s`` or ``cron``)."""
+    run_timeout_s: float = Field(3600.0, ge=0)
+    """Most seconds one run of a source may spend fetching (0 = no limit; per source: ``run_timeout_s``).
+    On expiry the run stops, committed batches stay and the next run resumes from the last cursor."""
 
 
 class SourceBlock(BaseModel):
@@ -103,6 +129,8 @@ class SourceBlock(BaseModel):
     type: str
     enabled: bool = True
     interval_s: int | None = Field(None, ge=1)
+    run_timeout_s: float | None = Field(None, ge=0)
+    """This source's run time limit (overrides ``[collector] run_timeout_s``; 0 = no limit)."""
     cron: str | None = None
     """Crontab expression in the office's time zone (``"*/10 6-22 * * *"``); wins over ``interval_s``."""
 
@@ -121,6 +149,11 @@ class SourceBlock(BaseModel):
     def options(self) -> dict[str, Any]:
         return dict(self.model_extra or {})
 
+    def run_limit(self, collector: CollectorConfig) -> float | None:
+        """Seconds of fetching one run of this source may take (None: no limit)."""
+        limit = collector.run_timeout_s if self.run_timeout_s is None else self.run_timeout_s
+        return limit or None
+
 
 class ServiceConfig(_Strict):
     """``monitor serve``: the long-running process that owns the database."""
@@ -133,6 +166,8 @@ class ServiceConfig(_Strict):
     """How often rule files are checked for changes."""
     max_body_bytes: int = Field(10 * 1024 * 1024, ge=1024)
     """Largest accepted request body (webhook intake)."""
+    storage_probe_s: float = Field(15.0, gt=0)
+    """While the database cannot be written (disk full, read-only), how often a small write is tried."""
 
 
 class RetentionConfig(_Strict):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from monitor.config import Config
@@ -11,6 +12,22 @@ from monitor.pipeline.ingest import Pipeline
 from monitor.pipeline.ruleholder import RuleHolder
 from monitor.scoring import Scorer
 from monitor.store import Store
+
+log = logging.getLogger("monitor.context")
+
+
+def open_store(config: Config, db_path: Path | None = None, *, read_only: bool = False) -> Store:
+    """The configured store: the DuckDB file (``db_path`` or ``[store] path``), or with
+    ``[store] backend = "ducklake"`` the shared lake (a ``db_path`` other than ``[store] path``, e.g.
+    ``--db``, wins)."""
+    sc = config.store
+    if sc.backend == "ducklake" and (db_path is None or Path(db_path) == config.db_path):
+        from monitor.store.lake import LakeSettings
+
+        data = sc.data_path if "://" in sc.data_path else str(config.resolve(Path(sc.data_path)))
+        return Store(sc.lake_name, read_only=read_only,
+                     lake=LakeSettings.from_env(data_path=data, lake_name=sc.lake_name, dsn_env=sc.pg_dsn_env))
+    return Store(db_path or config.db_path, read_only=read_only)
 
 
 class IdentityProvider:
@@ -36,10 +53,13 @@ class IdentityProvider:
 
 
 class AppContext:
-    def __init__(self, config: Config, db_path: Path | None = None, *, rules: RuleHolder | None = None) -> None:
+    def __init__(self, config: Config, db_path: Path | None = None, *, rules: RuleHolder | None = None,
+                 read_only: bool = False) -> None:
         self.config = config
         self.db_path = db_path or config.db_path
-        self.store = Store(self.db_path)
+        self._db_arg = db_path
+        self.store = open_store(config, db_path, read_only=read_only)
+        self._adopt_office(write=not read_only)
         self._rules = rules
         self._pipeline: Pipeline | None = None
 
@@ -66,8 +86,34 @@ class AppContext:
             identity = IdentityProvider(self.store, self.config.scoring.name_threshold)
             evaluator = Evaluator(lambda: self.rules.current, identity, Scorer(self.config.scoring),
                                   elections=list(self.config.elections.values()), tz=self.config.office.tz)
-            self._pipeline = Pipeline(self.store, evaluator)
+            self._pipeline = Pipeline(self.store, evaluator, office=self.config.office.code)
         return self._pipeline
+
+    def reopen_store(self) -> None:
+        """Close the store and open it again (DuckDB invalidates a database after a failed checkpoint;
+        opening it replays the write-ahead log). The pipeline is rebuilt on its next use. If opening
+        fails the closed store stays in place, so every use raises until a later reopen succeeds."""
+        try:
+            self.store.close()
+        except Exception:  # an invalidated database may refuse even this; it is dropped either way
+            pass
+        self.store = open_store(self.config, self._db_arg)
+        self._adopt_office()
+        self._pipeline = None
+
+    def _adopt_office(self, *, write: bool = True) -> None:
+        """Give unassigned users and hits this instance's office. A database that cannot be written
+        now (disk full, read-only file) must not stop the start: the office is remembered and the
+        rows are adopted when the store is reopened after the fault (:meth:`reopen_store`)."""
+        from monitor.store.errors import storage_fault
+
+        try:
+            self.store.adopt_office(self.config.office.code, write=write)
+        except Exception as exc:
+            if storage_fault(exc) is None:
+                raise
+            log.warning("office adoption postponed: the database cannot be written now (%s)", exc)
+            self.store.adopt_office(self.config.office.code, write=False)
 
     def close(self) -> None:
         self.store.close()

@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 import click
 
 from monitor.cli.common import common_options, settings
+from monitor.context import open_store
 from monitor.store import Store
 
 
@@ -32,7 +33,7 @@ def run_cmd(ctx: click.Context, digest: bool) -> None:
     from monitor.alerting.setup import make_dispatcher
 
     s = settings(ctx)
-    with Store(s.db_path) as store:
+    with open_store(s.config, s.db_path) as store:
         res = asyncio.run(make_dispatcher(s.config, _db(store)).run(digests=digest))
     click.echo(" ".join(f"{k}={v}" for k, v in res.items()))
 
@@ -49,7 +50,7 @@ def test_cmd(ctx: click.Context, nip: str) -> None:
     from monitor.alerting.setup import make_dispatcher
 
     s = settings(ctx)
-    with Store(s.db_path) as store:
+    with open_store(s.config, s.db_path) as store:
         person = store.roster_person(nip)
         if person is None:
             raise click.ClickException(f"NIP {nip} is not in the roster")
@@ -93,7 +94,7 @@ def test_cmd(ctx: click.Context, nip: str) -> None:
 def list_cmd(ctx: click.Context, failed: bool) -> None:
     """Antrean pengiriman / the delivery queue."""
     s = settings(ctx)
-    with Store(s.db_path) as store:
+    with open_store(s.config, s.db_path) as store:
         rows = store.deliveries(status="failed" if failed else None)
     for d in rows:
         click.echo(f"{d['delivery_id']}\t{d['status']}\tattempts={d['attempts']}\t{d['last_error'] or ''}")

@@ -8,9 +8,9 @@ from pathlib import Path
 import click
 
 from monitor.cli.common import common_options, settings
+from monitor.context import open_store
 from monitor.evidence.messages import msg
 from monitor.evidence.paths import media_dir
-from monitor.store import Store
 
 
 @click.group()
@@ -31,7 +31,7 @@ def export_cmd(ctx, hit_id: str, output: Path, actor: str) -> None:
     from monitor.evidence.package import PackageError
 
     s = settings(ctx)
-    with Store(s.db_path) as store:
+    with open_store(s.config, s.db_path) as store:
         try:
             data, manifest, msha = export_hit(store, hit_id, media_dir(s.db_path), actor=actor)
         except HitNotFound:
@@ -56,7 +56,7 @@ def verify_cmd(ctx, file: Path, check_db: bool) -> None:
 
     s = settings(ctx)
     if check_db:
-        with Store(s.db_path, read_only=True) as store:
+        with open_store(s.config, s.db_path, read_only=True) as store:
             res = verify_package(file, lambda pl, pid: (store.post(pl, pid) or {}).get("raw_sha256"))
     else:
         res = verify_package(file)
@@ -100,7 +100,7 @@ def media_cmd(ctx, limit: int) -> None:
     from monitor.evidence.media import capture_media
 
     s = settings(ctx)
-    with Store(s.db_path) as store:
+    with open_store(s.config, s.db_path) as store:
         res = asyncio.run(capture_media(_direct(store), media_dir(s.db_path), limit=limit,
                                         allow_private=s.config.evidence.allow_private_media))
     click.echo(msg("media_done", s.lang, **vars(res)))
@@ -114,6 +114,6 @@ def watch_cmd(ctx) -> None:
     from monitor.evidence.watch import run_watch
 
     s = settings(ctx)
-    with Store(s.db_path) as store:
+    with open_store(s.config, s.db_path) as store:
         res = asyncio.run(run_watch(_direct(store), source_maker(s.config), actor="cli"))
     click.echo(msg("watch_done", s.lang, **vars(res)))

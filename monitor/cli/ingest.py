@@ -138,7 +138,8 @@ def collect(ctx: click.Context, once: bool, only: tuple[str, ...], since: dateti
         reports = asyncio.run(
             run_once([f() for _, f, _ in sources], app.pipeline.process, app.store.get_cursor,
                      queue_size=s.config.collector.queue_size,
-                     max_merge_posts=s.config.collector.max_merge_posts)
+                     max_merge_posts=s.config.collector.max_merge_posts,
+                     run_timeout_s={n: s.config.sources[n].run_limit(s.config.collector) for n, _, _ in sources})
         )
     if not print_reports(s, reports):
         ctx.exit(1)

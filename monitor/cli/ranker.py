@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from monitor.cli.common import common_options, settings
+from monitor.context import open_store
 from monitor.ranking import MIN_PER_CLASS, NotEnoughDecisions, label, load_model, train_and_rank
-from monitor.store import Store
 
 
 def _metrics_lines(m: dict) -> list[str]:
@@ -41,7 +41,7 @@ def ranker() -> None:
 def train_cmd(ctx, min_per_class: int, actor: str) -> None:
     """Latih dari temuan yang sudah ditinjau, lalu urutkan temuan baru / train, then rank new hits."""
     s = settings(ctx)
-    with Store(s.db_path) as store:
+    with open_store(s.config, s.db_path) as store:
         try:
             out = train_and_rank(store, actor=actor, min_per_class=min_per_class)
         except NotEnoughDecisions as exc:
@@ -61,7 +61,7 @@ def train_cmd(ctx, min_per_class: int, actor: str) -> None:
 def show_cmd(ctx) -> None:
     """Tampilkan bobot model terakhir / print the latest model's weights."""
     s = settings(ctx)
-    with Store(s.db_path) as store:
+    with open_store(s.config, s.db_path) as store:
         loaded = load_model(store)
     if loaded is None:
         click.echo("no ranker model yet: the list is in score order (run `monitor ranker train`)")

@@ -11,9 +11,10 @@ import json
 import click
 
 from monitor.cli.common import common_options, settings
+from monitor.context import open_store
 from monitor.i18n.catalog import MESSAGES
 from monitor.retention import apply_retention
-from monitor.store import Store, StoreError
+from monitor.store import StoreError
 
 MESSAGES.update({
     "retention_done": {"id": "Retensi: {posts} unggahan, {revisions} revisi, {quarantine} karantina, {hits} temuan "
@@ -38,7 +39,7 @@ def retention() -> None:
 def run_cmd(ctx: click.Context, actor: str) -> None:
     """Terapkan [retention] sekarang / apply the [retention] settings now."""
     s = settings(ctx)
-    with Store(s.db_path) as store:
+    with open_store(s.config, s.db_path) as store:
         out = apply_retention(store, s.config.retention, actor=actor)
         run_id = store.retention_runs(1)[0]["run_id"]
     click.echo(s.t("retention_done", posts=out["posts"], revisions=out["revisions"], quarantine=out["quarantine"],
@@ -54,7 +55,7 @@ def run_cmd(ctx: click.Context, actor: str) -> None:
 def runs_cmd(ctx: click.Context, limit: int, run_id: int | None) -> None:
     """Riwayat retensi: apa yang dihapus tiap run / what each retention run removed."""
     s = settings(ctx)
-    with Store(s.db_path) as store:
+    with open_store(s.config, s.db_path) as store:
         if run_id is not None:
             for r in store.retention_removed(run_id):
                 click.echo(f"{r['kind']}\t{r['platform'] or '-'}\t{r['id_sha256']}\t{r['content_sha256'] or '-'}")
@@ -71,7 +72,7 @@ def legal_hold() -> None:
 
 def _hold(ctx: click.Context, hit_id: str, reason: str, actor: str, hold: bool) -> None:
     s = settings(ctx)
-    with Store(s.db_path) as store:
+    with open_store(s.config, s.db_path) as store:
         try:
             store.set_legal_hold(hit_id, hold=hold, actor=actor, reason=reason)
         except StoreError as exc:
@@ -108,7 +109,7 @@ def clear_cmd(ctx: click.Context, hit_id: str, reason: str, actor: str) -> None:
 def list_cmd(ctx: click.Context) -> None:
     """Daftar temuan yang ditahan / hits on legal hold."""
     s = settings(ctx)
-    with Store(s.db_path) as store:
+    with open_store(s.config, s.db_path) as store:
         rows = store.legal_holds()
     if not rows:
         click.echo(s.t("hold_none"))

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from monitor.cli.common import common_options, settings
+from monitor.context import open_store
 from monitor.roster import read_roster
 from monitor.store import Store
 
@@ -59,7 +60,7 @@ def import_roster(store: Store, path: Path, *, skip_invalid: bool, actor: str, l
 def import_cmd(ctx: click.Context, file: Path, skip_invalid: bool, actor: str | None) -> None:
     """Impor daftar ASN dari CSV/XLSX (semua-atau-tidak-sama-sekali)."""
     s = settings(ctx)
-    with Store(s.db_path) as store:
+    with open_store(s.config, s.db_path) as store:
         ok, lines = import_roster(store, file, skip_invalid=skip_invalid, actor=actor or getpass.getuser(), lang_t=s.t)
     for line in lines:
         click.echo(line, err=not ok)
@@ -74,7 +75,7 @@ def import_cmd(ctx: click.Context, file: Path, skip_invalid: bool, actor: str | 
 def list_cmd(ctx: click.Context, limit: int) -> None:
     """Tampilkan daftar ASN / show the roster."""
     s = settings(ctx)
-    with Store(s.db_path) as store:
+    with open_store(s.config, s.db_path) as store:
         entries = store.roster_entries()
     for e in entries[:limit]:
         accounts = ";".join(f"{a.platform}:{a.value}" for a in e.akun)

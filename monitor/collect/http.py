@@ -24,15 +24,33 @@ Retry policy (documented in the README):
 * **HTML (or other non-JSON) with a 2xx status** (proxy maintenance page, CDN challenge, captive
   portal) is retried **once**: such pages are often transient, but a base URL pointing at a web
   site instead of the API returns one every time and should fail fast. Then ``FetchError``.
+* **Invalid UTF-8 in a JSON body** (JSON must be UTF-8, RFC 8259 8.1: such a body was damaged on
+  the way -- a proxy, a cut at a multi-byte character -- not written so by the platform's JSON
+  encoder) is retried **once**, then ``FetchError`` naming the byte offset. Nothing of that page
+  is delivered, so the source keeps its cursor before it and asks again next run; the page is
+  never stored with replacement characters (evidence is not altered). A JSON string with an
+  *escaped* lone surrogate (half of an escaped surrogate pair, e.g. an emoji the platform cut in
+  half) is valid JSON and parses; that item then fails Post validation and is quarantined with
+  its payload (``monitor.collect.payload.dump_raw`` keeps such characters as JSON escapes).
 * **Not retried**: other 4xx (the error body's start is put in the message; callers may accept
   some statuses, e.g. 404, with ``allow_status``), a response larger than
   ``max_response_bytes`` (checked against ``Content-Length`` and while streaming, after
-  decompression), invalid URLs, too many redirects.
+  decompression, with or without ``Content-Length``: at most that many bytes are ever held),
+  invalid URLs, too many redirects, a redirect to another host (below).
+* **Connection reset or closed** before or during the response (``ServerDisconnectedError``,
+  ``ClientOSError``, a body cut short): retried as a connection error, then ``FetchError``.
 
 Pacing: at most ``requests_per_second`` request starts per second (a minimum interval between
 requests, reserved in order so concurrent callers of one client are paced too).
 
-Redirects: at most 5; aiohttp drops ``Authorization`` and cookies on a redirect to another origin.
+Redirects: at most 5. :meth:`HttpClient.get_json` (platform APIs) follows a redirect only to the
+same host (``http`` -> ``https`` is fine, ``https`` -> ``http`` is not): a redirect to another
+host is refused *before* that host is contacted, with a ``FetchError`` naming both hosts (not
+retried). An API that redirects elsewhere is either misconfigured (``base_url`` should name the
+new address) or hijacked, and in both cases must not receive our requests and their API keys
+(aiohttp drops only ``Authorization`` and cookies on such a redirect, not e.g. ``X-Goog-Api-Key``).
+:meth:`HttpClient.get_bytes` (RSS/Atom feeds: no credentials, and feeds often move to another
+host or a feed service) follows redirects to other hosts, logging them at INFO.
 Extra ``headers`` (e.g. a bearer token) are sent but never logged; error messages show the URL
 with its query, so secrets must not travel in query parameters.
 
@@ -286,6 +304,37 @@ class _TooLarge(Exception):
     pass
 
 
+class RedirectRefused(aiohttp.ClientError):
+    """A redirect the client will not follow (raised from the redirect hook, before the request)."""
+
+
+def _redirect_hook() -> aiohttp.TraceConfig:
+    """Checks every redirect target before aiohttp follows it (see the module docstring)."""
+
+    async def on_redirect(session: Any, ctx: Any, params: aiohttp.TraceRequestRedirectParams) -> None:
+        rules = ctx.trace_request_ctx
+        loc = params.response.headers.get("Location")
+        if not isinstance(rules, dict) or not loc:
+            return
+        target = params.response.url.join(URL(loc))
+        origin: URL = rules["origin"]
+        shown = str(target.with_query(None).with_fragment(None))
+        if rules["same_host"]:
+            if (target.host or "").lower() != (origin.host or "").lower():
+                raise RedirectRefused(
+                    f"redirect to another host refused: {origin.host} -> {target.host} ({shown}); "
+                    f"if the API has moved, set base_url to the new address"
+                )
+            if origin.scheme == "https" and target.scheme != "https":
+                raise RedirectRefused(f"redirect from https to {target.scheme} refused ({shown})")
+        elif (target.host or "").lower() != (origin.host or "").lower():
+            log.info("%s: %s redirected to another host: %s", rules["name"], origin.with_query(None), shown)
+
+    tc = aiohttp.TraceConfig()
+    tc.on_request_redirect.append(on_redirect)
+    return tc
+
+
 class _Fatal(Exception):
     """Internal: this attempt failed in a way a retry will not fix."""
 
@@ -307,6 +356,8 @@ class _Retry(Exception):
         self.wait = wait
         """Seconds the server asked for (already reserved on the client); None: use backoff."""
         self.non_json = non_json
+        """A 2xx body that is not usable JSON for a reason a retry rarely fixes (HTML page, invalid
+        UTF-8): retried once only."""
 
 
 SleepFn = Callable[[float], Awaitable[Any]]
@@ -375,7 +426,8 @@ class HttpClient:
             hdrs = {"User-Agent": self.options.user_agent, "Accept": "application/json"}
             hdrs.update(self._default_headers)
             self._session = aiohttp.ClientSession(
-                headers=hdrs, timeout=aiohttp.ClientTimeout(total=self.options.timeout_s)
+                headers=hdrs, timeout=aiohttp.ClientTimeout(total=self.options.timeout_s),
+                trace_configs=[_redirect_hook()],
             )
         return self._session
 
@@ -520,6 +572,8 @@ class HttpClient:
                     last = _Retry(f"connection error: {type(exc).__name__}: {exc}")
             except _Fatal as exc:
                 raise FetchError(exc.reason, url=shown_url, status=exc.status, attempts=attempts) from None
+            except RedirectRefused as exc:
+                raise FetchError(str(exc), url=shown_url, attempts=attempts) from None
             except aiohttp.ClientError as exc:  # invalid URL, too many redirects, ...
                 raise FetchError(
                     f"{type(exc).__name__}: {exc}", url=shown_url, attempts=attempts
@@ -550,8 +604,9 @@ class HttpClient:
         o = self.options
         session = self._get_session()
         timeout = aiohttp.ClientTimeout(total=o.timeout_s)
+        rules = {"origin": URL(url), "same_host": not raw, "name": self.name}
         async with session.get(
-            url, params=pairs or None, headers=headers, timeout=timeout, max_redirects=5
+            url, params=pairs or None, headers=headers, timeout=timeout, max_redirects=5, trace_request_ctx=rules
         ) as resp:
             status = resp.status
             wait = self._server_wait(resp.headers, status)
@@ -582,8 +637,22 @@ class HttpClient:
                 raise _Retry(
                     f"non-JSON response ({mime}) with HTTP {status}: {excerpt!r}", status=status, non_json=True
                 )
+            charset = _charset(ctype)
             try:
-                data = json.loads(body.decode(_charset(ctype)))
+                text = body.decode(charset)
+            except UnicodeDecodeError as exc:
+                if not ok:
+                    return HttpResponse(status, hdrs, None, links, final_url)
+                raise _Retry(
+                    f"invalid {exc.encoding.upper().removesuffix('-SIG')} in the JSON body at byte {exc.start} "
+                    f"of {len(body)} ({exc.reason})", status=status, non_json=True,
+                ) from None
+            except LookupError:
+                text = None
+            try:
+                if text is None:
+                    raise LookupError(f"unknown charset {charset!r}")
+                data = json.loads(text)
             except (ValueError, LookupError) as exc:
                 if not ok:
                     return HttpResponse(status, hdrs, None, links, final_url)

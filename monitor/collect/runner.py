@@ -11,6 +11,18 @@ each batch as it comes. A failed merged write rolls every merged batch back with
 the source delivers them again on its next run (exactly once is kept).
 A failing source is logged and reported; the others go on. Blocking DuckDB work runs in a worker
 thread so network I/O keeps flowing.
+
+Run time limit (``run_timeout_s``, ``[collector] run_timeout_s`` or ``[sources.NAME]
+run_timeout_s``): each source may spend at most that many seconds *fetching* in one run (time
+spent waiting for the writer -- back-pressure -- does not count, so a slow database never cuts a
+run short). Every single request is already bounded by the HTTP client's ``timeout_s`` and
+retries; this bounds the whole run against a source that keeps making slow progress (a server
+that answers every request just before its timeout, long rate-limit waits, endless pages within
+budget...). When the limit is reached the source's fetch is cancelled where it is: batches it
+already handed over are still committed with their cursors, the page in flight is dropped, the
+source's report says so (``error``), and the next run resumes from the last committed cursor.
+A backfill (``monitor collect --since``, :mod:`monitor.collect.backfill`) has no run time limit:
+it is long by design and resumable anyway.
 """
 
 from __future__ import annotations
@@ -19,7 +31,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Mapping
 
 from monitor.collect.base import Batch, Source
 from monitor.store import BatchResult
@@ -41,6 +53,45 @@ class SourceReport:
 _DONE = object()
 
 
+class RunTimeLimit(Exception):
+    """A source used up its run time limit (the message says what that means for its data)."""
+
+    def __init__(self, limit: float) -> None:
+        super().__init__(
+            f"run time limit reached ({limit:g} s of fetching); stopped here: the batches already handed "
+            f"over are committed and the next run resumes from the last committed cursor"
+        )
+
+
+async def _timed_batches(src: Source, cursor: dict | None, limit: float | None):
+    """``src.fetch(cursor)``, cancelled inside the source once ``limit`` seconds were spent in it."""
+    gen = src.fetch(cursor)
+    used = 0.0
+    loop = asyncio.get_running_loop()
+    try:
+        while True:
+            t0 = loop.time()
+            try:
+                if limit is None:
+                    batch = await anext(gen)
+                else:
+                    cm = asyncio.timeout(max(0.0, limit - used))
+                    try:
+                        async with cm:
+                            batch = await anext(gen)
+                    except TimeoutError:
+                        if cm.expired():
+                            raise RunTimeLimit(limit) from None
+                        raise
+            except StopAsyncIteration:
+                return
+            finally:
+                used += loop.time() - t0
+            yield batch  # the consumer's wait (queue back-pressure) is not counted
+    finally:
+        await gen.aclose()
+
+
 async def run_once(
     sources: list[Source],
     process: ProcessFn,
@@ -48,18 +99,28 @@ async def run_once(
     *,
     queue_size: int = 8,
     max_merge_posts: int = 10_000,
+    run_timeout_s: float | Mapping[str, float | None] | None = None,
 ) -> dict[str, SourceReport]:
-    """Run every source until it has nothing new; return a report per source."""
+    """Run every source until it has nothing new; return a report per source.
+
+    ``run_timeout_s``: the run time limit of every source (seconds of fetching), or one per source
+    name (a missing name or None: no limit); see the module docstring.
+    """
     queue: asyncio.Queue = asyncio.Queue(maxsize=queue_size)
     reports = {s.name: SourceReport(s.name) for s in sources}
     # Read every cursor before any writing starts: the store is used by one thread at a time.
     cursors = {s.name: get_cursor(s.name) for s in sources}
 
+    def limit_for(name: str) -> float | None:
+        if isinstance(run_timeout_s, Mapping):
+            return run_timeout_s.get(name)
+        return run_timeout_s
+
     async def produce(src: Source) -> None:
         rep = reports[src.name]
         t0 = time.perf_counter()
         try:
-            async for batch in src.fetch(cursors[src.name]):
+            async for batch in _timed_batches(src, cursors[src.name], limit_for(src.name)):
                 await queue.put((src.name, batch))
         except asyncio.CancelledError:
             raise

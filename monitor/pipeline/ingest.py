@@ -15,12 +15,25 @@ from monitor.store.duck import canonical_payload, sha256_text
 log = logging.getLogger(__name__)
 
 
-class Pipeline:
-    """Single writer: every batch from every source goes through :meth:`process`."""
+def assign_offices(hits: Sequence[Hit], roster_offices: dict[str, str], collector: str | None) -> None:
+    """Set each hit's responsible office (its ASN's roster office, else ``collector``) and the
+    collecting office."""
+    for h in hits:
+        h.collector_office = collector
+        h.office_code = roster_offices.get(h.nip or "") or collector
 
-    def __init__(self, store: Store, evaluator: Evaluator) -> None:
+
+class Pipeline:
+    """Single writer: every batch from every source goes through :meth:`process`.
+
+    ``office`` is the collecting office (``[office] code``). Each hit belongs to the office the
+    roster gives its ASN (the roster is national: an ASN of 61.71 seen by the 61.12 collector is
+    61.71's), else to the collecting office (an ambiguous hit, or a roster without offices)."""
+
+    def __init__(self, store: Store, evaluator: Evaluator, *, office: str | None = None) -> None:
         self.store = store
         self.evaluator = evaluator
+        self.office = office
 
     def _evaluate(self, posts: Sequence[Post]) -> list[Hit | None]:
         many = getattr(self.evaluator, "evaluate_many", None)
@@ -37,8 +50,13 @@ class Pipeline:
         already stored (or captured earlier in the batch) is kept as a revision; a payload stored
         already, as the first capture or a revision, is a duplicate. New posts and revisions are
         evaluated (an edit can make a post partisan); a post that already has a hit keeps it.
-        Re-running a batch stores nothing new and counts every post as a duplicate.
+        Re-running a batch stores nothing new and counts every post as a duplicate. On a DuckLake
+        store a commit that loses against another office's write runs the whole batch again
+        (:meth:`Store.retrying`).
         """
+        return self.store.retrying(lambda: self._process(source, batch, save_cursor=save_cursor))
+
+    def _process(self, source: str, batch: Batch, *, save_cursor: bool) -> BatchResult:
         posts = batch.posts
         raws = [p.raw if p.raw is not None else canonical_payload(p) for p in posts]
         shas = [sha256_text(r) for r in raws]
@@ -85,6 +103,8 @@ class Pipeline:
                     seen_hit.add(hit.hit_id)
                     hit.payload_sha256 = shas[i]
                     hits.append(hit)
+            if hits:
+                assign_offices(hits, self.store.roster_offices(h.nip for h in hits if h.nip), self.office)
             stored_hits = w.add_hits(hits)
             quarantined = [(r.payload, r.reason) for r in batch.rejected]
             w.add_quarantine(quarantined)

@@ -14,10 +14,18 @@ from aiohttp import web
 from monitor.service.openapi import openapi_spec
 from monitor.service.runtime import Service
 from monitor.sources.webhook import PayloadError, parse_payload, token_matches
+from monitor.store.errors import StorageUnavailable
 
 log = logging.getLogger("monitor.service.http")
 
 SERVICE = web.AppKey("service", Service)
+INTAKE_GATE = web.AppKey("intake_gate", asyncio.Semaphore)
+INTAKE_THREADS = 2
+"""Webhook requests take turns at this gate (first come, first served) before a worker thread waits
+for the writer lock: at most two (one writing, the next ready to take the lock at once) instead of
+every pending request, so the web pages' short writes (audit rows, reviews) and the default thread
+pool are not held up behind a queue of intake batches (measured with ``bench/load.py``; with one,
+the hand-over between batches cost the intake its pace on a busy machine)."""
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -42,6 +50,8 @@ async def intake(request: web.Request) -> web.Response:
                                  headers={"WWW-Authenticate": 'Bearer realm="monitor"'})
     if svc.stopping:
         return web.json_response({"error": "unavailable", "message": "service is shutting down"}, status=503)
+    if not svc.storage.ok:
+        return _storage_unavailable(svc)
     limit = svc.config.service.max_body_bytes
     if request.content_length is not None and request.content_length > limit:
         return _too_large(limit)
@@ -53,7 +63,11 @@ async def intake(request: web.Request) -> web.Response:
         batch, results = parse_payload(body, max_items=svc.webhooks[match][1].max_items)
     except PayloadError as exc:
         return web.json_response({"error": "bad_request", "message": str(exc)}, status=400)
-    res = await asyncio.to_thread(svc.write_batch, match, batch, save_cursor=False)
+    try:
+        async with request.app[INTAKE_GATE]:
+            res = await asyncio.to_thread(svc.write_batch, match, batch, save_cursor=False)
+    except StorageUnavailable:
+        return _storage_unavailable(svc)
     accepted = [r for r in results if r["status"] == "accepted"]
     log.info("webhook intake", extra={"source": match, "accepted": len(accepted), "rejected": len(results) - len(accepted),
                                       "new": res.new, "duplicate": res.duplicate})
@@ -63,6 +77,17 @@ async def intake(request: web.Request) -> web.Response:
          "duplicate": res.duplicate, "revised": res.revised, "hits": res.hits, "items": results},
         status=status,
     )
+
+
+def _storage_unavailable(svc: Service) -> web.Response:
+    """Nothing of the request was stored: the sender keeps its posts and sends them again later."""
+    retry = max(1, round(svc.config.service.storage_probe_s))
+    reason = f" ({svc.storage.fault.kind})" if svc.storage.fault else ""
+    return web.json_response(
+        {"error": "storage_unavailable",
+         "message": f"the database cannot be written now{reason}; nothing of this request was stored, "
+                    f"send it again after {retry} s"},
+        status=503, headers={"Retry-After": str(retry)})
 
 
 def _too_large(limit: int) -> web.Response:
@@ -81,6 +106,7 @@ def make_app(svc: Service, extensions: tuple = ()) -> web.Application:
     """The service's HTTP app; ``extensions`` (e.g. the web application's ``setup_web``) add routes."""
     app = web.Application(client_max_size=svc.config.service.max_body_bytes)
     app[SERVICE] = svc
+    app[INTAKE_GATE] = asyncio.Semaphore(INTAKE_THREADS)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/api/v1/sources", sources)
     app.router.add_post("/api/v1/posts", intake)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -25,8 +26,10 @@ from monitor.config import Config, SourceBlock, secret_from_env
 from monitor.context import AppContext
 from monitor.pipeline.search_terms import search_terms
 from monitor.service.status import SourceStatus
+from monitor.service.storage import StorageHealth
 from monitor.sources import make_source
 from monitor.store import BatchResult
+from monitor.store.errors import StorageUnavailable, StoreError, storage_fault
 
 log = logging.getLogger("monitor.service")
 RANKER_AT = (3, 30)  # local time of the daily ranker retraining (before the watchers' day starts)
@@ -35,8 +38,8 @@ RANKER_AT = (3, 30)  # local time of the daily ranker retraining (before the wat
 class Service:
     def __init__(self, config: Config, db_path: Path | None = None, *, only: tuple[str, ...] = ()) -> None:
         self.config = config
-        self.app = AppContext(config, db_path)
-        self.pipeline = self.app.pipeline
+        self.storage = StorageHealth(str(db_path or config.db_path))
+        self.storage.on_enter = self._schedule_probe
         self.lock = threading.Lock()
         self.tz = config.office.tz
         self.status: dict[str, SourceStatus] = {}
@@ -47,6 +50,7 @@ class Service:
         self.dispatcher = None
         self.started_at = datetime.now(timezone.utc)
         self.stopping = False
+        self.app = self._open_app(db_path)
         for name, block in config.sources.items():
             if not block.enabled or (only and name not in only):
                 continue
@@ -56,6 +60,29 @@ class Service:
             else:
                 self.polled[name] = block
                 self.status[name] = SourceStatus(name=name, type=block.type, schedule=self._schedule_text(block))
+
+    def _open_app(self, db_path: Path | None) -> AppContext:
+        """Open the database read-write. If the storage refuses (a read-only file or directory, a full
+        disk), open it read-only instead: the web application can read, nothing is written, and the
+        storage probe reopens it read-write once it can."""
+        try:
+            app = AppContext(self.config, db_path)
+        except StoreError as exc:
+            fault = storage_fault(exc, self.storage.path)
+            if fault is None:
+                raise
+            app = AppContext(self.config, db_path, read_only=True)
+            self.storage.failed(StorageUnavailable(fault.kind, fault.original, needs_reopen=True))
+            return app
+        try:
+            app.pipeline  # records the rule set and builds the identity index now
+        except Exception as exc:
+            fault = storage_fault(exc, app.store.path)
+            if fault is None:
+                app.close()
+                raise
+            self.storage.failed(fault)
+        return app
 
     # -- sources ---------------------------------------------------------------------------
     def context(self) -> SourceContext:
@@ -78,11 +105,77 @@ class Service:
 
     # -- writing (one at a time) -----------------------------------------------------------
     def write_batch(self, name: str, batch: Batch, *, save_cursor: bool = True) -> BatchResult:
-        with self.lock:
-            res = self.pipeline.process(name, batch, save_cursor=save_cursor)
+        """Commit one batch; raises :class:`StorageUnavailable` (nothing written) while the database
+        cannot be written, or when this write finds it so."""
+        with self.lock, self._storage_guard():
+            res = self.app.pipeline.process(name, batch, save_cursor=save_cursor)
             if res.hits:
                 self._rank_new_hits()
             return res
+
+    @contextmanager
+    def _storage_guard(self):
+        """Refuse work while the storage is unavailable; turn a storage failure of the work into that
+        state (the failed transaction was rolled back with its cursor). Call under ``self.lock``."""
+        if not self.storage.ok:
+            f = self.storage.fault
+            raise StorageUnavailable(f.kind, f.original, needs_reopen=f.needs_reopen)
+        try:
+            yield
+        except StorageUnavailable as exc:
+            self.storage.failed(exc)
+            raise
+        except Exception as exc:
+            fault = storage_fault(exc, self.app.store.path)
+            if fault is None:
+                raise
+            self.storage.failed(fault)
+            raise fault from exc
+
+    def probe_storage(self) -> bool:
+        """While the storage is unavailable: reopen the store if DuckDB invalidated it, then try a small
+        committed write. On success the state is cleared and the skipped sources run now."""
+        if self.storage.ok:
+            return True
+        with self.lock:
+            self.storage.probed()
+            try:
+                if self.storage.fault.needs_reopen:
+                    self.app.reopen_store()
+                self.app.store.probe_write()
+                self.app.record_rules()  # a rule reload while the disk was full may have gone unrecorded
+            except Exception as exc:
+                fault = storage_fault(exc, self.app.store.path)
+                if fault is None:
+                    log.exception("storage probe failed")
+                    return False
+                self.storage.failed(fault)
+                return False
+            skipped = self.storage.recovered()
+            if self.scheduler is not None and self.scheduler.get_job("storage:probe") is not None:
+                self.scheduler.remove_job("storage:probe")  # under the lock: a new fault schedules it again
+        self._run_now(skipped)
+        return True
+
+    def _schedule_probe(self) -> None:
+        """Probe every ``storage_probe_s`` while the storage is unavailable (called when the state is
+        entered, under the writer lock; :meth:`start` schedules it for a fault found at start)."""
+        if self.scheduler is None or self.stopping:
+            return
+        self.scheduler.add_job(self.probe_storage_async, IntervalTrigger(seconds=self.config.service.storage_probe_s),
+                               id="storage:probe", max_instances=1, coalesce=True, replace_existing=True)
+
+    async def probe_storage_async(self) -> None:
+        await asyncio.to_thread(self.probe_storage)
+
+    def _run_now(self, names: set[str]) -> None:
+        if self.scheduler is None or self.stopping:
+            return
+        now = datetime.now(self.tz)
+        for name in names:
+            job = self.scheduler.get_job(f"source:{name}")
+            if job is not None:
+                job.modify(next_run_time=now)
 
     def _rank_new_hits(self) -> None:
         """Give new hits a learned rank score with the latest model (if any); never fails a batch."""
@@ -97,7 +190,7 @@ class Service:
         """Daily: retrain the learned ranker from all decisions and re-rank the waiting hits."""
         from monitor.ranking import NotEnoughDecisions, train_and_rank
 
-        with self.lock:
+        with self.lock, self._storage_guard():
             try:
                 out = train_and_rank(self.app.store, actor="ranker")
             except NotEnoughDecisions as exc:
@@ -119,11 +212,17 @@ class Service:
 
     def refresh_rules(self) -> None:
         with self.lock:
-            self.app.refresh_rules()
+            if not self.storage.ok:  # the reload records the rule set; the probe records it on recovery
+                return
+            with self._storage_guard():
+                self.app.refresh_rules()
 
     # -- runs ------------------------------------------------------------------------------
     async def run_source(self, name: str) -> None:
         if self.stopping:
+            return
+        if not self.storage.ok:  # nothing fetched, cursor unchanged: the posts come again after recovery
+            self.storage.skipped.add(name)
             return
         st = self.status[name]
         st.running, st.last_start = True, datetime.now(timezone.utc)
@@ -134,7 +233,8 @@ class Service:
             await asyncio.to_thread(self.refresh_rules)
             src = self.make(name, self.polled[name])
             reports = await run_once([src], self.write_batch, self._cursor, queue_size=self.config.collector.queue_size,
-                                    max_merge_posts=self.config.collector.max_merge_posts)
+                                    max_merge_posts=self.config.collector.max_merge_posts,
+                                    run_timeout_s=self.polled[name].run_limit(self.config.collector))
             rep = reports[name]
             st.runs += 1
             st.last_error = rep.error
@@ -146,6 +246,9 @@ class Service:
         except asyncio.CancelledError:
             st.last_error = "cancelled at shutdown (uncommitted work is fetched again next run)"
             raise
+        except StorageUnavailable as exc:  # logged once by the storage state; fetched again after recovery
+            st.last_error = f"storage unavailable: {exc}"
+            self.storage.skipped.add(name)
         except Exception as exc:  # a write failure: the batch was rolled back with its cursor
             st.last_error = f"{type(exc).__name__}: {exc}"
             log.exception("source run failed", extra={"source": name})
@@ -171,6 +274,8 @@ class Service:
                                    max_instances=1, coalesce=True, next_run_time=now, misfire_grace_time=None)
         self.scheduler.add_job(self.refresh_rules_async, IntervalTrigger(seconds=self.config.service.rules_check_s),
                                id="rules:reload", max_instances=1, coalesce=True)
+        if not self.storage.ok:  # found at start (e.g. a read-only file)
+            self._schedule_probe()
         if self.config.alerts.enabled:
             from monitor.alerting.setup import make_dispatcher
 
@@ -203,11 +308,20 @@ class Service:
 
         def call():
             with self.lock:
-                return fn(self.app.store, *args, **kw)
+                try:
+                    return fn(self.app.store, *args, **kw)
+                except Exception as exc:  # reads may go on while writes fail: only note the state
+                    fault = storage_fault(exc, self.app.store.path)
+                    if fault is not None:
+                        self.storage.failed(fault)
+                        raise fault from exc
+                    raise
 
         return await asyncio.to_thread(call)
 
     async def alerts_async(self) -> None:
+        if not self.storage.ok:  # a delivery that cannot be recorded would be sent again
+            return
         try:
             res = await self.dispatcher.run()
             if any(res.values()):
@@ -216,6 +330,8 @@ class Service:
             log.exception("alerts run failed")
 
     async def digest_async(self) -> None:
+        if not self.storage.ok:
+            return
         try:
             await self.dispatcher.run(digests=True)
         except Exception:
@@ -226,13 +342,16 @@ class Service:
         open or confirmed hit, or a hit on legal hold, are never deleted."""
         from monitor.retention import apply_retention
 
-        with self.lock:
+        with self.lock, self._storage_guard():
             out = apply_retention(self.app.store, self.config.retention, actor="retention")
         log.info("retention purge", extra=out)
         return out
 
     async def retention_async(self) -> None:
-        await asyncio.to_thread(self.retention)
+        try:
+            await asyncio.to_thread(self.retention)
+        except StorageUnavailable:
+            log.warning("retention purge skipped: the database cannot be written now")
 
     def backup(self, dest: Path, actor: str = "service") -> dict:
         """A consistent backup (:mod:`monitor.store.backup`) taken by this process, under the writer lock."""
@@ -247,7 +366,10 @@ class Service:
         return manifest
 
     async def refresh_rules_async(self) -> None:
-        await asyncio.to_thread(self.refresh_rules)
+        try:
+            await asyncio.to_thread(self.refresh_rules)
+        except StorageUnavailable:
+            pass  # logged once by the storage state
 
     async def stop(self) -> None:
         self.stopping = True
@@ -262,14 +384,21 @@ class Service:
             if pending:
                 await asyncio.gather(*pending, return_exceptions=True)
         with self.lock:
-            self.app.close()
+            try:
+                self.app.close()
+            except Exception as exc:
+                if storage_fault(exc, self.app.store.path) is None:
+                    raise
+                log.error("closing the database failed (its write-ahead log is replayed on the next start)",
+                          extra={"reason": str(exc)})
         log.info("service stopped")
 
     def health(self) -> dict:
         rules = self.app.rules
         err = rules.last_error
         return {
-            "status": "ok",
+            "status": "ok" if self.storage.ok else "storage_unavailable",
+            "storage": self.storage.as_json(),
             "started_at": self.started_at.isoformat(),
             "database": str(self.app.db_path),
             "rules_version": rules.current.version,

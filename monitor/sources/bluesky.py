@@ -89,9 +89,11 @@ for "what is newer than X"; it reads from the head down to what it saw last time
   reaches a little less far back. The author feed cursor is a keyset (``<ms>__<cid>``): exact.
 * Each batch (one page) carries a deep copy of the whole cursor as it is after that page. A page
   that only changes the cursor gives an empty batch; nothing changed gives no batch.
-* Guards: a cursor that does not move, or an empty page, ends the walk; a server that refuses to
-  page further (4xx for a page with ``cursor``) ends it too -- on a first run that only shortens
-  the history, on a later run the possible gap is reported in the run's error.
+* Guards: a cursor already used in this run's walk -- the same one again, or a loop
+  ``A -> B -> A`` (:class:`~monitor.collect.pagination.PageGuard`; reported in the run's error) --
+  or an empty page ends the walk; a server that refuses to page further (4xx for a page with
+  ``cursor``) ends it too -- on a first run that only shortens the history, on a later run the
+  possible gap is reported in the run's error.
 * Search results and the public AppView: Bluesky's public host often refuses unauthenticated
   ``searchPosts`` with ``cursor`` (HTTP 403, "Request forbidden by administrative rules"). When
   that happens the walk goes on with ``until`` = its ``oldest`` + 1 ms instead of ``cursor``
@@ -118,6 +120,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from monitor.collect.http_source import HttpSource, check_base_url
 from monitor.collect.base import Batch, Rejected
 from monitor.collect.payload import describe_validation, dump_raw
+from monitor.collect.pagination import PageGuard
 from monitor.collect.http import FetchError, HttpClient, HttpOptions
 from monitor.models import Author, ParentRef, Post
 
@@ -784,6 +787,7 @@ class BlueskySource(HttpSource):
                 continue
             liked = parent_from_view(view)
             params: dict[str, Any] = {"uri": post.post_id, "limit": self.options.limit}
+            guard = PageGuard(f"bluesky {self.name}: likes of {post.post_id}")
             try:
                 for _ in range(self.options.likes_max_pages):
                     data = await self._get(run, GET_LIKES, params)
@@ -795,9 +799,11 @@ class BlueskySource(HttpSource):
                         except (KeyError, TypeError, ValueError, AttributeError) as exc:
                             batch.rejected.append(Rejected(dump_raw(like), f"{type(exc).__name__}: {exc}"))
                     cur = _str(data.get("cursor"))
-                    if not cur or cur == params.get("cursor"):
+                    if not cur or guard.repeats(cur):
                         break
                     params = {**params, "cursor": cur}
+                if guard.problem:
+                    run.errors.append(guard.problem)
             except (FetchError, _Refused) as exc:
                 log.warning("bluesky %s: likes of %s not fetched: %s", self.name, post.post_id, exc)
                 run.errors.append(f"likes of {post.post_id}: {exc}")
@@ -840,9 +846,10 @@ class BlueskySource(HttpSource):
     async def _walk_feed(self, run: _Run, state: dict[str, Any], feed: _Feed) -> AsyncIterator[Batch]:
         entry = state["feeds"].get(feed.key) or {"newest": None, "walk": None}
         budget = _Budget(self.options.max_pages_per_run)
+        guard = PageGuard(f"bluesky {self.name}: {feed.label}", start=(entry.get("walk") or {}).get("cursor"))
         if entry.get("walk"):
             state["feeds"][feed.key] = entry
-            async for b in self._continue(run, state, feed, budget):
+            async for b in self._continue(run, state, feed, budget, guard):
                 yield b
             if entry.get("walk"):
                 log.warning(
@@ -853,7 +860,8 @@ class BlueskySource(HttpSource):
         if budget.left <= 0:
             return
 
-        # A new walk from the head.
+        # A new walk from the head (its own guard: it may legitimately meet the cursors of the walk above).
+        guard = PageGuard(guard.where)
         page = await self._page(run, feed, {})
         budget.left -= 1
         stop = entry.get("newest")
@@ -864,7 +872,8 @@ class BlueskySource(HttpSource):
                 yield await self._batch(run, entries, state)
             return
         before = copy.deepcopy(entry)
-        more = page.cursor is not None
+        more = page.cursor is not None and not guard.repeats(page.cursor)
+        self._report(run, guard)
         if stop is None:
             left = self.options.max_pages_per_run - 1
             if more and left > 0:
@@ -879,7 +888,7 @@ class BlueskySource(HttpSource):
         if entries or entry != before:
             yield await self._batch(run, entries, state)
         if entry.get("walk"):
-            async for b in self._continue(run, state, feed, budget):
+            async for b in self._continue(run, state, feed, budget, guard):
                 yield b
             if entry.get("walk"):
                 log.warning(
@@ -906,8 +915,16 @@ class BlueskySource(HttpSource):
         entry["newest"] = _later(entry.get("newest"), walk["top"])
         entry["walk"] = None
 
-    async def _continue(self, run: _Run, state: dict[str, Any], feed: _Feed, budget: _Budget) -> AsyncIterator[Batch]:
-        """Go on with the feed's walk (older pages) while the budget lasts."""
+    @staticmethod
+    def _report(run: _Run, guard: PageGuard) -> None:
+        if guard.problem and guard.problem not in run.errors:
+            run.errors.append(guard.problem)
+
+    async def _continue(
+        self, run: _Run, state: dict[str, Any], feed: _Feed, budget: _Budget, guard: PageGuard
+    ) -> AsyncIterator[Batch]:
+        """Go on with the feed's walk (older pages) while the budget lasts; a cursor this run's
+        walk already used (``guard``) ends it like a cursor that does not move."""
         entry = state["feeds"][feed.key]
         while budget.left > 0 and entry.get("walk"):
             walk = entry["walk"]
@@ -927,7 +944,8 @@ class BlueskySource(HttpSource):
             _, page_oldest = self._top_and_oldest(feed, page.items)
             prev_oldest = parse_time(walk["oldest"])
             if walk["cursor"]:
-                progressed = page.cursor != walk["cursor"]
+                progressed = not guard.repeats(page.cursor)  # the walk's cursor is in the guard too
+                self._report(run, guard)
                 more = page.cursor is not None and bool(page.items)
             else:  # paging by `until`: the page must reach older items
                 progressed = page_oldest is not None and (prev_oldest is None or page_oldest < prev_oldest)

@@ -31,7 +31,11 @@ Cursor (what each :class:`~monitor.collect.base.Batch` carries) -- one entry per
   de-duplication. A page whose only change is the end of the walk gives an empty batch, so that
   is remembered too.
 * Cursor values only move one way (``newest`` up, ``backfill.max_id`` down); a page that would
-  not move them ends the walk, so a server ignoring the parameters cannot loop us forever.
+  not move them ends the walk, so a server ignoring the parameters cannot loop us forever. A
+  page bound the walk already used (:class:`~monitor.collect.pagination.PageGuard`: e.g. a cache
+  that ignores the query and serves the same page again) stops the walk and is reported in the
+  run's error; ``newest`` and ``backfill`` stay where they were, so the next run asks again from
+  there (the forward walk comes first in every run, so a looping history walk holds nothing up).
   Bounds come from the ``Link`` header when present (the docs say to trust it over the ids in
   the page, which may be filtered), else from the ids; only ids are stored, never URLs.
 * Ids are compared as the docs say: a longer id is newer, then lexical order (never as ints).
@@ -83,6 +87,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from monitor.collect.http_source import HttpSource, check_base_url
 from monitor.collect.base import Batch, Rejected
+from monitor.collect.pagination import PageGuard
 from monitor.collect.payload import describe_validation, dump_raw
 from monitor.collect.http import FetchError, HttpClient, HttpOptions
 from monitor.models import Author, ParentRef, Post
@@ -576,7 +581,7 @@ class MastodonSource(HttpSource):
             liked = parent_from_status(st, self._domain)
             url = reactions.favourited_by_url(self.base_url, post.post_id)
             try:
-                async for accounts in reactions.account_pages(run.http, url, run.headers,
+                async for accounts in reactions.account_pages(run.http, url, run.headers, errors=run.errors,
                                                               max_pages=self.options.likes_max_pages):
                     self._account_posts(
                         accounts,
@@ -596,7 +601,7 @@ class MastodonSource(HttpSource):
         followed = reactions.account_parent(resp.data, account_to_author(resp.data, self._domain))
         observed_at = datetime.now(timezone.utc)
         url = reactions.followers_url(self.base_url, account_id)
-        async for accounts in reactions.account_pages(run.http, url, run.headers,
+        async for accounts in reactions.account_pages(run.http, url, run.headers, errors=run.errors,
                                                       max_pages=self.options.follows_max_pages):
             batch = Batch()
             self._account_posts(
@@ -642,12 +647,16 @@ class MastodonSource(HttpSource):
 
         state["timelines"][key] = tl
         start_newest = tl["newest"]
+        guard = PageGuard(f"mastodon {self.name}: {key} (forward)", start=tl["newest"])
         # Forward: the statuses immediately newer than `newest`, page after page (min_id).
         while budget > 0:
             page = await self._page(run, path, {"min_id": tl["newest"]}, gone_on_404=gone_on_404)
             if page is None or not page.items:
                 break
             budget -= 1
+            if guard.repeats(page.top):
+                run.errors.append(str(guard.problem))
+                break
             if page.top is None or id_key(page.top) <= id_key(tl["newest"]):
                 log.warning("mastodon %s: %s did not move past min_id=%s; stopping", self.name, key, tl["newest"])
                 break
@@ -665,6 +674,7 @@ class MastodonSource(HttpSource):
         self, run: _Run, state: dict[str, Any], key: str, path: str, budget: int, gone_on_404: bool
     ) -> AsyncIterator[Batch]:
         tl = state["timelines"][key]
+        guard = PageGuard(f"mastodon {self.name}: {key} (history)", start=(tl.get("backfill") or {}).get("max_id"))
         while budget > 0 and tl.get("backfill"):
             bf = tl["backfill"]
             page = await self._page(run, path, {"max_id": bf["max_id"]}, gone_on_404=gone_on_404)
@@ -672,6 +682,12 @@ class MastodonSource(HttpSource):
             if page is None or not page.items or page.bottom is None:
                 tl["backfill"] = None  # reached the start of the timeline
                 yield Batch(cursor=copy.deepcopy(state))
+                return
+            if guard.repeats(page.bottom):
+                # A looping server (e.g. a cache ignoring max_id): keep the walk where it is, so the
+                # next run asks again from there; what the page holds is delivered (duplicates absorbed).
+                run.errors.append(str(guard.problem))
+                yield await self._batch(run, page.items, state)
                 return
             left = bf["pages_left"] - 1
             moved = id_key(page.bottom) < id_key(bf["max_id"])

@@ -27,6 +27,7 @@ from typing import Any, AsyncIterator
 from urllib.parse import parse_qs, quote, urlsplit
 
 from monitor.collect.http import HttpClient
+from monitor.collect.pagination import PageGuard
 from monitor.collect.payload import dump_raw
 from monitor.models import Author, ParentRef, Post
 
@@ -45,20 +46,22 @@ def _next_max_id(links: dict[str, str]) -> str | None:
 
 
 async def account_pages(
-    http: HttpClient, url: str, headers: dict[str, str], *, max_pages: int
+    http: HttpClient, url: str, headers: dict[str, str], *, max_pages: int, errors: list[str] | None = None
 ) -> AsyncIterator[list[dict[str, Any]]]:
-    """The pages of an ``Account[]`` endpoint, at most ``max_pages``; nothing on 404 (gone)."""
+    """The pages of an ``Account[]`` endpoint, at most ``max_pages``; nothing on 404 (gone). A
+    ``max_id`` the walk already used (a server that loops) ends it; the reason goes to ``errors``."""
     params: dict[str, Any] = {"limit": PAGE_LIMIT}
-    seen: set[str] = set()
+    guard = PageGuard(f"{http.name}: {urlsplit(url).path}")
     for _ in range(max_pages):
         resp = await http.get_json(url, params, headers, allow_status=(404, 410))
         if resp.status in (404, 410) or not isinstance(resp.data, list) or not resp.data:
             return
         yield [a for a in resp.data if isinstance(a, dict)]
         nxt = _next_max_id(resp.links)
-        if nxt is None or nxt in seen:  # no more pages, or a server that does not move
+        if nxt is None or guard.repeats(nxt):  # no more pages, or a server that does not move
+            if guard.problem and errors is not None:
+                errors.append(guard.problem)
             return
-        seen.add(nxt)
         params = {"limit": PAGE_LIMIT, "max_id": nxt}
 
 

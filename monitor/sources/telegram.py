@@ -42,7 +42,9 @@ Cursor (what each :class:`~monitor.collect.base.Batch` carries)::
 * A page with no update yields nothing (the cursor stays). A page whose updates are all skipped
   (other update types, other chats, service messages) still yields an empty batch so the
   acknowledgement is committed. An update without a usable ``update_id`` is rejected and does not
-  move the offset.
+  move the offset. A full page that leaves the offset where an earlier page of the run had it
+  (the server repeating itself) ends the run with an error
+  (:class:`~monitor.collect.pagination.PageGuard`) instead of asking for the same page again.
 
 Mapping Update -> :class:`~monitor.models.Post`: ``message`` / ``channel_post`` and their
 ``edited_*`` versions (an edit has the same ``post_id``, a different raw payload, so the store
@@ -106,6 +108,7 @@ from monitor.collect.base import Batch, Rejected
 from monitor.collect.http import FetchError, HttpClient, HttpOptions
 from monitor.config import secret_from_env
 from monitor.models import Author, ParentRef, Post
+from monitor.collect.pagination import PageGuard
 from monitor.collect.payload import describe_validation, dump_raw
 
 log = logging.getLogger(__name__)
@@ -668,6 +671,7 @@ class TelegramSource(HttpSource):
             else:
                 offset = state["offset"]
         timeout = o.poll_timeout_s
+        guard = PageGuard(f"telegram {self.name}: getUpdates", start=offset)
         for _page in range(o.max_pages_per_run):
             params = {"offset": offset, "limit": o.limit, "timeout": timeout, "allowed_updates": ALLOWED_UPDATES_PARAM}
             updates = await self.get_updates(http, params)
@@ -679,4 +683,6 @@ class TelegramSource(HttpSource):
             yield batch
             if len(updates) < o.limit or offset is None:
                 return  # the queue is drained (or nothing usable to move on with)
+            if guard.repeats(offset):  # a full page that did not move the offset: the server repeats itself
+                raise TelegramError(guard.problem)
             timeout = 0  # further pages of a backlog: no long poll

@@ -66,8 +66,9 @@ Cursor (a deep copy in every :class:`~monitor.collect.base.Batch`, valid after t
   sent: the whole window is newer than it, so the feed reads the window instead; a walk whose
   remaining range has aged out ends. Ids are X "snowflakes" that carry their creation time.
 * Ids are compared as integers (X ids are numeric strings of up to 19 digits). ``since_id``
-  only moves up, a walk's ``oldest`` only down; a page that would not move it, or a repeated
-  token, ends the walk so a server ignoring the parameters cannot loop us forever.
+  only moves up, a walk's ``oldest`` only down; a page that would not move it, or a token
+  already used in this run's walk (:class:`~monitor.collect.pagination.PageGuard`, reported in
+  the run's error), ends the walk so a server ignoring the parameters cannot loop us forever.
 * Derived queries change when the rules change. A derived query seen for the first time starts
   at the oldest position of the derived queries that disappeared in the same run (so terms that
   moved between queries lose nothing); feeds of queries no longer configured are dropped. When
@@ -121,6 +122,7 @@ from monitor.collect.base import Batch, Rejected
 from monitor.collect.http import FetchError, HttpClient, HttpOptions
 from monitor.models import Author, ParentRef, Post
 from monitor.collect.payload import describe_validation, dump_raw
+from monitor.collect.pagination import PageGuard
 
 log = logging.getLogger(__name__)
 
@@ -666,7 +668,7 @@ class XSource(HttpSource):
             liked = ParentRef(post_id=post.post_id, url=post.url, text=post.text, author=post.author)
             path = LIKING_USERS_PATH.format(id=quote(post.post_id, safe=""))
             params: dict[str, Any] = {"max_results": 100, "user.fields": USER_FIELDS}
-            seen: set[str] = set()
+            guard = PageGuard(f"x {self.name}: likes of {post.post_id}")
             try:
                 for _ in range(self.options.likes_max_pages):
                     data = await self._get(run, path, params, allow_status=(404,))
@@ -682,10 +684,11 @@ class XSource(HttpSource):
                             batch.rejected.append(Rejected(dump_raw(u), f"{type(exc).__name__}: {exc}"))
                     meta = data.get("meta") if isinstance(data.get("meta"), dict) else {}
                     token = meta.get("next_token")
-                    if not isinstance(token, str) or not token or token in seen:
+                    if not isinstance(token, str) or not token or guard.repeats(token):
                         break
-                    seen.add(token)
                     params = {**params, "pagination_token": token}
+                if guard.problem:
+                    run.errors.append(guard.problem)
             except FetchError as exc:
                 log.warning("x %s: likes of %s not fetched: %s", self.name, post.post_id, exc)
                 run.errors.append(f"likes of {post.post_id}: {exc}")
@@ -713,6 +716,7 @@ class XSource(HttpSource):
         feed = state["feeds"].get(key) or {"since_id": None, "walk": None}
         budget = self.options.max_pages_per_run
         heads = 0
+        guard = PageGuard(f"x {self.name}: {key}", start=(feed.get("walk") or {}).get("next_token"))
         while budget > 0:
             walk = feed.get("walk")
             if walk:
@@ -744,7 +748,9 @@ class XSource(HttpSource):
                         continue  # not a page: the budget is not spent (it ends a budget-1 livelock)
                     raise
                 budget -= 1
-                self._advance(key, feed, page, used_token=walk["next_token"])
+                self._advance(key, feed, page, guard)
+                if guard.problem and guard.problem not in run.errors:
+                    run.errors.append(guard.problem)
                 state["feeds"][key] = feed
                 yield await self._batch(run, page, state)
                 if feed.get("walk") is None and heads > 0:
@@ -753,6 +759,7 @@ class XSource(HttpSource):
             if heads > 0:
                 return
             heads += 1
+            guard = PageGuard(guard.where)  # a new walk: it may meet the tokens of the walk before
             since = feed.get("since_id")
             lower = since if self._in_window(since, windowed) else None
             if since and lower is None:
@@ -773,7 +780,7 @@ class XSource(HttpSource):
                 log.warning("x %s: %s: answer not newer than since_id=%s; ignored", self.name, key, since)
                 return
             pages_left = None if since else self.options.initial_pages - 1
-            if page.next_token and (pages_left is None or pages_left > 0):
+            if page.next_token and (pages_left is None or pages_left > 0) and not guard.repeats(page.next_token):
                 feed["walk"] = {
                     "since_id": lower,
                     "top": page.newest,
@@ -783,6 +790,8 @@ class XSource(HttpSource):
                 }
             else:
                 feed["since_id"] = page.newest
+                if guard.problem and guard.problem not in run.errors:
+                    run.errors.append(guard.problem)
             state["feeds"][key] = feed
             yield await self._batch(run, page, state)
             if feed.get("walk") is None:
@@ -793,8 +802,9 @@ class XSource(HttpSource):
         feed["since_id"] = max(feed["walk"]["top"], feed.get("since_id") or "0", key=int)
         feed["walk"] = None
 
-    def _advance(self, key: str, feed: dict[str, Any], page: _Page, *, used_token: str | None) -> None:
-        """Move a walk on after one of its pages (or end it)."""
+    def _advance(self, key: str, feed: dict[str, Any], page: _Page, guard: PageGuard) -> None:
+        """Move a walk on after one of its pages (or end it: no next token, a token this walk
+        already used -- ``guard`` -- or a page that does not go below the previous one)."""
         walk = feed["walk"]
         moved = page.oldest is not None and (walk["oldest"] is None or int(page.oldest) < int(walk["oldest"]))
         if page.oldest is not None and not moved:
@@ -804,7 +814,7 @@ class XSource(HttpSource):
         pages_left = walk["pages_left"] - 1 if walk["pages_left"] is not None else None
         more = (
             page.next_token is not None
-            and page.next_token != used_token
+            and not guard.repeats(page.next_token)
             and (moved or page.oldest is None)
             and (pages_left is None or pages_left > 0)
         )

@@ -84,7 +84,10 @@ Cursor (every :class:`~monitor.collect.base.Batch` carries a deep copy valid aft
   only when it reaches ``stop`` does ``newest`` move up to ``top``. A page token YouTube no
   longer accepts (``invalidPageToken``) restarts the walk from the newest thread, with the same
   ``stop`` (only duplicates, absorbed by the store). The very first walk of a video reads at
-  most ``max_pages_per_video`` pages (``pages_left``): older comments are not collected.
+  most ``max_pages_per_video`` pages (``pages_left``): older comments are not collected. A page
+  token the walk already used in this run (a looping server) ends the walk like a last page and
+  is reported in the run's error (:class:`~monitor.collect.pagination.PageGuard`; the uploads and
+  replies walks use it too).
 * A batch is one ``commentThreads`` page with the replies of its new threads. If the process
   dies after a batch is committed, resuming from its cursor re-reads only later pages.
 * ``count``/``disabled``: the comment count at the last complete read (for ``skip_unchanged``),
@@ -125,6 +128,7 @@ from monitor.collect.http_source import HttpSource, check_base_url
 from monitor.collect.base import Batch, Rejected, SourceContext
 from monitor.collect.http import FetchError, HttpClient, HttpOptions
 from monitor.models import Author, ParentRef, Post
+from monitor.collect.pagination import PageGuard
 from monitor.collect.payload import describe_validation, dump_raw
 
 log = logging.getLogger(__name__)
@@ -647,6 +651,7 @@ class YouTubeSource(HttpSource):
         items: list[dict[str, Any]] = []
         seen: set[str] = set()
         token: str | None = None
+        guard = PageGuard(f"youtube {self.name}: uploads {ch['uploads']}")
         while len(items) < want:
             self._spend(run)
             try:
@@ -664,8 +669,10 @@ class YouTubeSource(HttpSource):
                     seen.add(vid)
                     items.append(it)
             token = _sid(data.get("nextPageToken"))
-            if not token:
+            if not token or guard.repeats(token):
                 break
+        if guard.problem:
+            run.errors.append(guard.problem)
         return items
 
     async def _videos(self, run: _Run, ids: list[str]) -> dict[str, dict[str, Any]]:
@@ -721,11 +728,13 @@ class YouTubeSource(HttpSource):
         pages = 0
         head_started = False
         scan = vs["scan"]
+        guard = PageGuard(f"youtube {self.name}: comments of {vid}", start=scan["token"] if scan else None)
         while True:
             if scan is None:
                 if head_started:
                     break
                 head_started = True
+                guard = PageGuard(guard.where)  # a new walk from the newest comment
                 newest, ids = vs["newest"], list(vs["newest_ids"])
                 scan = {"token": None, "stop": newest, "stop_ids": ids, "top": newest, "top_ids": list(ids),
                         "pages_left": o.max_pages_per_video if newest is None else None}
@@ -751,7 +760,9 @@ class YouTubeSource(HttpSource):
                     return
                 raise
             pages += 1
-            page, done = await self._thread_page(run, vid, parent, data, scan)
+            page, done = await self._thread_page(run, vid, parent, data, scan, guard)
+            if guard.problem and guard.problem not in run.errors:
+                run.errors.append(guard.problem)
             if done:
                 vs["newest"], vs["newest_ids"] = scan["top"], scan["top_ids"]
                 vs["scan"] = scan = None
@@ -762,9 +773,10 @@ class YouTubeSource(HttpSource):
             yield self._batch(run, state, page)
 
     async def _thread_page(
-        self, run: _Run, vid: str, parent: ParentRef, data: dict[str, Any], scan: dict[str, Any]
+        self, run: _Run, vid: str, parent: ParentRef, data: dict[str, Any], scan: dict[str, Any], guard: PageGuard
     ) -> tuple[_Page, bool]:
-        """Map one commentThreads page; update ``scan`` (top, token, pages_left); return (page, done)."""
+        """Map one commentThreads page; update ``scan`` (top, token, pages_left); return (page, done).
+        A page token this walk already used (``guard``) ends the walk."""
         stop = parse_time(scan["stop"])
         stop_ids = set(scan["stop_ids"])
         top = parse_time(scan["top"])
@@ -792,7 +804,7 @@ class YouTubeSource(HttpSource):
             await self._map_thread(run, vid, parent, item, page)
         token = _sid(data.get("nextPageToken"))
         pages_left = scan["pages_left"] - 1 if scan["pages_left"] is not None else None
-        done = reached or not token or (pages_left is not None and pages_left <= 0)
+        done = reached or not token or guard.repeats(token) or (pages_left is not None and pages_left <= 0)
         scan.update(token=None if done else token, top=iso(top) if top else None, top_ids=top_ids,
                     pages_left=pages_left)
         return page, done
@@ -828,6 +840,7 @@ class YouTubeSource(HttpSource):
             return list(included)
         fetched: list[Any] = []
         token: str | None = None
+        guard = PageGuard(f"youtube {self.name}: replies of {parent_id}")
         for n in range(self.options.max_reply_pages_per_thread):
             run.units += 1  # replies of a page being read are always finished (not budget-checked)
             try:
@@ -840,7 +853,9 @@ class YouTubeSource(HttpSource):
                 break
             fetched.extend(data.get("items") or [])
             token = _sid(data.get("nextPageToken"))
-            if not token:
+            if not token or guard.repeats(token):
+                if guard.problem:
+                    run.errors.append(guard.problem)
                 break
         else:
             log.info("youtube %s: thread %s on %s has more than %d pages of replies; the rest is not collected",

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence, TypeVar
 
 import duckdb
 import pyarrow as pa
@@ -24,6 +24,8 @@ from monitor.store.errors import StoreError, parse_lock_error
 from monitor.store.evidence import EvidenceQueries
 from monitor.store.reports import ReportQueries
 from monitor.store.identity_memory import IdentityMemoryQueries
+from monitor.store.offices import OfficeQueries
+from monitor.store.scope import UNSCOPED, Scope
 from monitor.store.ranking import RankerQueries
 from monitor.store.retention import RetentionQueries
 from monitor.store.rule_history import RuleHistory
@@ -34,6 +36,11 @@ from monitor.store.schema import LATEST, MIGRATIONS
 from monitor.store.batch_write import POST_SCHEMA as _POST_SCHEMA
 from monitor.store.batch_write import BatchWriter, canonical_payload, sha256_text  # noqa: F401  (re-exported)
 
+
+if TYPE_CHECKING:
+    from monitor.store.lake import LakeSettings
+
+_T = TypeVar("_T")
 
 WAL_CHECKPOINT_THRESHOLD = "128MB"
 """DuckDB checkpoints (folds the write-ahead log into the file) when the log reaches this size
@@ -62,17 +69,26 @@ class BatchResult:
 
 
 class Store(UserStore, WebHitQueries, StatsQueries, RuleHistory, AlertQueries, IdentityMemoryQueries, RankerQueries,
-            EvidenceQueries, ElectionQueries, RetentionQueries, ReportQueries):
+            EvidenceQueries, ElectionQueries, RetentionQueries, ReportQueries, OfficeQueries):
     """Owner of the DuckDB file. Use as a context manager or call :meth:`close`.
 
     Query groups for the web application live in mixins (``users``, ``web_hits``, ``stats``,
     ``rule_history``, ``alerts``, ``identity_memory``) so this file stays about ingestion, roster and review.
     """
 
-    def __init__(self, path: Path | str, *, read_only: bool = False) -> None:
+    def __init__(self, path: Path | str, *, read_only: bool = False, lake: "LakeSettings | None" = None) -> None:
         self.path = str(path)
         self._roster_version: int | None = None
         self._memory_version: int | None = None
+        self.lake = lake
+        if lake is not None:  # a DuckLake catalog instead of the file (monitor/store/lake.py)
+            from monitor.store.lake import LakeConnection
+
+            self.path = lake.label
+            self.con = LakeConnection(lake, MIGRATIONS)  # type: ignore[assignment]
+            if not read_only:
+                self.migrate()
+            return
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -108,6 +124,21 @@ class Store(UserStore, WebHitQueries, StatsQueries, RuleHistory, AlertQueries, I
         return int(row[0] or 0)
 
     def migrate(self) -> None:
+        if self.lake is not None:  # offices starting together: one applies, the others see it applied
+            with self.con.lock_migrations():
+                return self._migrate()
+        self._migrate()
+
+    def retrying(self, fn: Callable[[], _T]) -> _T:
+        """Run one whole write transaction; on the lake again after a commit conflict (bounded, then
+        :class:`~monitor.store.lake.StoreConflictError`). Locally: once."""
+        if self.lake is None:
+            return fn()
+        from monitor.store.lake import retry_conflicts
+
+        return retry_conflicts(fn)
+
+    def _migrate(self) -> None:
         current = self.schema_version()
         if current > LATEST:
             raise StoreError(
@@ -166,10 +197,11 @@ class Store(UserStore, WebHitQueries, StatsQueries, RuleHistory, AlertQueries, I
                     "email": [e.email for e in entries],
                     "telegram": [e.telegram for e in entries],
                     "import_id": pa.array([import_id] * len(entries), pa.int32()),
+                    "office_code": pa.array([e.office_code for e in entries], pa.string()),
                 }
             )
             self.con.register("_roster_in", roster_tbl)
-            self.con.execute("INSERT INTO roster SELECT * FROM _roster_in")
+            self.con.execute("INSERT INTO roster BY NAME SELECT * FROM _roster_in")
             self.con.unregister("_roster_in")
             acc = [(a.platform, a.value, e.nip) for e in entries for a in e.akun]
             acc_tbl = pa.table(
@@ -208,8 +240,9 @@ class Store(UserStore, WebHitQueries, StatsQueries, RuleHistory, AlertQueries, I
         return out
 
     def roster_version(self) -> int:
-        """Id of the latest roster import. Cached: only this process can write the file."""
-        if self._roster_version is None:
+        """Id of the latest roster import. Cached: only this process can write the file (on a
+        shared lake another office may import: read every time)."""
+        if self._roster_version is None or self.lake is not None:
             row = self.con.execute("SELECT max(import_id) FROM roster_imports").fetchone()
             self._roster_version = int(row[0] or 0)
         return self._roster_version
@@ -236,6 +269,10 @@ class Store(UserStore, WebHitQueries, StatsQueries, RuleHistory, AlertQueries, I
 
     def batch_writer(self, source: str) -> BatchWriter:
         """The transaction of one collected batch (the pipeline's write path, see ``batch_write``)."""
+        if self.lake is not None:
+            from monitor.store.lake_batch import LakeBatchWriter
+
+            return LakeBatchWriter(self, source, _now())
         return BatchWriter(self, source, _now())
 
     def known_payloads(self, platform: str, post_ids: Iterable[str]) -> dict[str, str]:
@@ -273,6 +310,17 @@ class Store(UserStore, WebHitQueries, StatsQueries, RuleHistory, AlertQueries, I
         the insert still ignores conflicts so a mistake cannot overwrite evidence. ``hashes`` /
         ``revision_hashes`` are the payloads' SHA-256 when the caller already computed them.
         """
+        kw = dict(source=source, posts=posts, revisions=revisions, hits=hits, quarantined=quarantined, cursor=cursor,
+                  duplicates=duplicates, hashes=hashes, revision_hashes=revision_hashes)
+        if self.lake is not None:
+            from monitor.store.lake_batch import lake_commit_batch
+
+            return lake_commit_batch(self, self._commit_batch_once, kw)
+        return self._commit_batch_once(**kw)
+
+    def _commit_batch_once(self, *, source: str, posts: Sequence[Post], revisions: Sequence[Post], hits: Sequence[Hit],
+                           quarantined: Sequence[tuple[str, str]], cursor: dict | None, duplicates: int,
+                           hashes: Sequence[str] | None, revision_hashes: Sequence[str] | None) -> BatchResult:
         now = _now()
         self.con.begin()
         try:
@@ -372,6 +420,8 @@ class Store(UserStore, WebHitQueries, StatsQueries, RuleHistory, AlertQueries, I
                     "status": h.status,
                     "payload_sha256": h.payload_sha256,
                     "author_keys": _dumps([list(k) for k in h.author_keys]),
+                    "office_code": h.office_code,
+                    "collector_office": h.collector_office,
                 }
             )
         tbl = pa.Table.from_pylist(rows)
@@ -380,10 +430,12 @@ class Store(UserStore, WebHitQueries, StatsQueries, RuleHistory, AlertQueries, I
             inserted = self.con.execute(
                 "INSERT INTO hits (hit_id, platform, post_id, post_created_at, detected_at, nip, candidates, "
                 "identity_method, ambiguous, behaviour, score, identity_score, content_score, rules, terms, "
-                "targets, steps, explanation, ruleset_version, status, payload_sha256, author_keys) "
+                "targets, steps, explanation, ruleset_version, status, payload_sha256, author_keys, office_code, "
+                "collector_office) "
                 "SELECT hit_id, platform, post_id, post_created_at, detected_at, nip, candidates, "
                 "identity_method, ambiguous, behaviour, score, identity_score, content_score, rules, terms, "
-                "targets, steps, explanation, ruleset_version, status, payload_sha256, author_keys FROM _hits_in "
+                "targets, steps, explanation, ruleset_version, status, payload_sha256, author_keys, "
+                "office_code::VARCHAR, collector_office::VARCHAR FROM _hits_in "
                 "ON CONFLICT DO NOTHING"
             ).fetchone()[0]
         finally:
@@ -401,6 +453,7 @@ class Store(UserStore, WebHitQueries, StatsQueries, RuleHistory, AlertQueries, I
                p.author_handle, p.author_name, p.kind, p.text, p.parent_text, p.parent_url, p.raw_sha256,
                coalesce(h.payload_sha256, p.raw_sha256) AS payload_sha256,
                coalesce(h.payload_sha256, p.raw_sha256) <> p.raw_sha256 AS scored_revision,
+               h.office_code, h.collector_office,
                (SELECT c.state FROM post_checks c WHERE c.platform = h.platform AND c.post_id = h.post_id)
                    AS post_state,
                (SELECT c.noticed_at FROM post_checks c WHERE c.platform = h.platform AND c.post_id = h.post_id)
@@ -418,11 +471,14 @@ class Store(UserStore, WebHitQueries, StatsQueries, RuleHistory, AlertQueries, I
         min_score: float = 0.0,
         statuses: Sequence[str] | None = None,
         by: str = "created",
+        scope: Scope = UNSCOPED,
     ) -> list[dict]:
-        """Hits whose post was created (``by='created'``) or detected in ``[start, end)``."""
+        """Hits whose post was created (``by='created'``) or detected in ``[start, end)`` (only
+        those ``scope`` may see: ``monitor hits`` passes the instance's office)."""
         col = "h.post_created_at" if by == "created" else "h.detected_at"
-        sql = self._HIT_SELECT + f" WHERE {col} >= ? AND {col} < ? AND h.score >= ?"
-        params: list[Any] = [start, end, min_score]
+        seen, seen_p = scope.hit_where(prefix=" AND ")
+        sql = self._HIT_SELECT + f" WHERE {col} >= ? AND {col} < ? AND h.score >= ?" + seen
+        params: list[Any] = [start, end, min_score, *seen_p]
         if statuses:
             sql += " AND h.status IN (" + ",".join("?" * len(statuses)) + ")"
             params.extend(statuses)
@@ -459,6 +515,7 @@ class Store(UserStore, WebHitQueries, StatsQueries, RuleHistory, AlertQueries, I
                 "confirmed_nip = ? WHERE hit_id = ?",
                 [status, actor, reason, _now(), nip, hit_id],
             )
+            self.reassign_hit_office(hit_id)  # the person chosen decides the responsible office
             learned = self._learn_from_review(before, status=status, reason=reason, actor=actor, nip=nip)
             detail = {"reason": reason, "nip": nip, "previous_status": before["status"]}
             if learned:
@@ -480,14 +537,21 @@ class Store(UserStore, WebHitQueries, StatsQueries, RuleHistory, AlertQueries, I
             "INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [key, value]
         )
 
+    def probe_write(self) -> None:
+        """A small committed write (the service's storage probe): raises if the file cannot be written."""
+        self.set_meta("storage_probe", _now().isoformat())
+
     def get_meta(self, key: str) -> str | None:
         row = self.con.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
         return row[0] if row else None
 
-    def status_counts(self, *, start: datetime, end: datetime, by: str = "created") -> dict[str, int]:
-        col = "post_created_at" if by == "created" else "detected_at"
+    def status_counts(self, *, start: datetime, end: datetime, by: str = "created",
+                      scope: Scope = UNSCOPED) -> dict[str, int]:
+        col = "h.post_created_at" if by == "created" else "h.detected_at"
+        seen, seen_p = scope.hit_where(prefix=" AND ")
         rows = self.con.execute(
-            f"SELECT status, count(*) FROM hits WHERE {col} >= ? AND {col} < ? GROUP BY status", [start, end]
+            f"SELECT h.status, count(*) FROM hits h WHERE {col} >= ? AND {col} < ?{seen} GROUP BY h.status",
+            [start, end, *seen_p]
         ).fetchall()
         out = {"baru": 0, "dikonfirmasi": 0, "ditolak": 0}
         out.update({r[0]: int(r[1]) for r in rows})

@@ -367,6 +367,25 @@ MIGRATIONS.append(
     )
 )
 
+MIGRATIONS.append(
+    (
+        10,
+        "offices: the office (region code) of each user, roster entry and hit",
+        """
+        -- office codes: 'ID' (Bawaslu RI), '61' (province), '61.71' (city/regency); see
+        -- monitor/models/office.py. NULL = not assigned: rows written before offices existed
+        -- belong to the instance's office ([office] code), which Store.adopt_office fills in.
+        ALTER TABLE users ADD COLUMN IF NOT EXISTS office_code VARCHAR;
+        -- the ASN's office as the roster says (column kode_wilayah); NULL: the roster does not say
+        ALTER TABLE roster ADD COLUMN IF NOT EXISTS office_code VARCHAR;
+        -- the responsible office (the ASN's roster office, else the collecting office) and the
+        -- office whose collector found the post
+        ALTER TABLE hits ADD COLUMN IF NOT EXISTS office_code VARCHAR;
+        ALTER TABLE hits ADD COLUMN IF NOT EXISTS collector_office VARCHAR;
+        """,
+    )
+)
+
 # Helpers of one session take migration numbers in advance: keep the list in version order.
 MIGRATIONS.sort(key=lambda m: m[0])
 LATEST = max(m[0] for m in MIGRATIONS)

@@ -25,10 +25,12 @@ atproto's xrpc-server sends them.
 Knobs: :attr:`FakeBluesky.search_disabled` (403 for every search, as the public host does at
 times), :attr:`refuse_search_cursor` (403 "Request forbidden by administrative rules." for a
 search with ``cursor``, as the public host does for unauthenticated clients),
-:attr:`always_include_pins`. Fault injection (each for the next N matching requests, optionally
+:attr:`always_include_pins`, :attr:`endless_actors` (author feeds that never end). Fault injection (each for the next N matching requests, optionally
 only for a path prefix): :meth:`fail_next` (5xx), :meth:`rate_limit_next` (429 with
 ``RateLimit-*`` headers, with or without ``Retry-After``), :meth:`exhaust_quota_next` (200 with
-``RateLimit-Remaining: 0``), :meth:`slow_next`, :meth:`truncate_next`, :meth:`html_next`.
+``RateLimit-Remaining: 0``), :meth:`slow_next`, :meth:`truncate_next`, :meth:`html_next`,
+:meth:`repeat_cursor_next` (the answer's ``cursor`` is the first one this path ever gave: a loop;
+these take ``after`` = matching requests to let through first).
 :attr:`requests` logs every request.
 """
 
@@ -168,6 +170,8 @@ class FakeBluesky:
         self.app.router.add_get("/xrpc/app.bsky.feed.getPosts", self._get_posts)
         self.app.router.add_get("/xrpc/app.bsky.feed.getLikes", self._get_likes)
         self.likes: dict[str, list[dict[str, Any]]] = {}  # post uri -> [{actor did, createdAt, indexedAt}]
+        self._first_cursor: dict[str, str] = {}  # path -> the first cursor it gave (repeat_cursor_next)
+        self.endless_actors: set[str] = set()  # DIDs whose author feed never ends (older posts made up)
 
     # ------------------------------------------------------------------ data
 
@@ -401,6 +405,10 @@ class FakeBluesky:
     def html_next(self, n: int = 1, *, status: int = 200, path_prefix: str | None = None) -> None:
         self._add_fault("html", n, path_prefix, status=status)
 
+    def repeat_cursor_next(self, n: int = 1, *, path_prefix: str | None = None, after: int = 0) -> None:
+        """The answer carries, instead of its own ``cursor``, the first cursor ever given on that path."""
+        self._add_fault("repeat_cursor", n, path_prefix, after=after)
+
     # ------------------------------------------------------------------ http plumbing
 
     def _rate_headers(self, remaining: int | None = None, reset_in_s: float = 300.0) -> dict[str, str]:
@@ -425,6 +433,9 @@ class FakeBluesky:
         if self.remaining <= 1:
             self.remaining = self.rate_limit
         fault = next((f for f in self.faults if f.matches(request.path)), None)
+        if fault is not None and fault.params.get("after", 0) > 0:
+            fault.params["after"] -= 1
+            fault = None
         if fault is not None:
             fault.count -= 1
         kind = fault.kind if fault else None
@@ -448,6 +459,13 @@ class FakeBluesky:
             await asyncio.sleep(p["delay_s"])
         resp = await handler(request)
         entry.status = resp.status
+        if isinstance(resp, web.Response) and resp.status == 200 and resp.body is not None:
+            data = json.loads(bytes(resp.body))
+            if isinstance(data, dict) and data.get("cursor"):
+                first = self._first_cursor.setdefault(request.path, data["cursor"])
+                if kind == "repeat_cursor":
+                    data["cursor"] = first
+                    resp = self._json(data)
         if kind == "quota":
             resp.headers.update(self._rate_headers(remaining=0, reset_in_s=p["reset_in_s"]))
         else:
@@ -573,6 +591,11 @@ class FakeBluesky:
             if not sep or not primary.isdigit() or not secondary:
                 return self._xrpc_error(400, "InvalidRequest", "Malformed cursor")
             key = (datetime.fromtimestamp(int(primary) / 1000, tz=timezone.utc), secondary)
+            if did in self.endless_actors and len([e for e in entries if (e.sort_at, e.cid) < key]) < limit:
+                for k in range(limit):  # an endless feed: a full page of older posts, made up now
+                    pv = self.add_post(self.profiles[did], f"unggahan lama {k}", created_at=key[0] - timedelta(minutes=k + 1))
+                    entries.append(next(e for e in self.entries if e.uri == pv["uri"]))
+                entries = self._sorted(entries)
             entries = [e for e in entries if (e.sort_at, e.cid) < key]
         page = entries[:limit]
         feed = [it for it in (e.build() for e in page) if it is not None]

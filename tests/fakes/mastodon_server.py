@@ -17,21 +17,34 @@ Pagination follows Mastodon: results newest first; ``max_id`` (exclusive upper b
 statuses *immediately* newer, still returned newest first; wins over ``since_id``), ``limit``
 default 20, max 40. A non-empty page has ``Link: <...max_id=LAST>; rel="next", <...min_id=FIRST>;
 rel="prev"``; an empty page has no Link header. Every response has ``X-RateLimit-*`` headers.
-Status ids are Mastodon-like snowflakes: ``(unix_ms << 16) | sequence``.
+Status ids are Mastodon-like snowflakes: ``(unix_ms << 16) | sequence``. Tag timelines are paged
+from a sorted per-tag index (bisection, no scan), so the fake serves 100k+ statuses; statuses may
+be added from another thread while it serves.
 
 Fault injection (each for the next N matching requests, optionally only for a path prefix):
 :meth:`FakeMastodon.fail_next` (5xx), :meth:`rate_limit_next` (429 + Retry-After and/or
 ``X-RateLimit-Remaining: 0`` + Reset), :meth:`exhaust_quota_next` (200 but Remaining 0),
 :meth:`slow_next`, :meth:`truncate_next` (cut body or dropped connection), :meth:`html_next`
-(HTML 200 page). :attr:`requests` logs every request.
+(HTML 200 page), :meth:`stall_next` (half the body, then silence), :meth:`huge_next` (a JSON body
+of any size, streamed lazily, chunked or with ``Content-Length``), :meth:`reset_next` (the
+connection closed or reset before any response), :meth:`redirect_next` (302 to another base URL),
+:meth:`ignore_paging_next` (``max_id``/``min_id``/``since_id`` ignored, as by a cache that drops
+the query: the same page and ``Link`` again). :attr:`body_replacements` rewrites bytes of every
+JSON body (invalid UTF-8, escaped lone surrogates); :attr:`endless` makes hashtag timelines
+endless (every page below ``max_id`` is full: older statuses are made up on demand).
+:attr:`requests` logs every request.
 """
 
 from __future__ import annotations
 
 import asyncio
+import bisect
 import copy
 import html
 import json
+import socket
+import struct
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -84,6 +97,10 @@ class FakeMastodon:
         self.domain = domain
         self.statuses: dict[str, dict[str, Any]] = {}
         self._meta: dict[str, dict[str, Any]] = {}  # id -> {"tags": set, "account_id": str}
+        # tag -> id_key of its statuses, ascending: a tag timeline page is a bisection, not a scan,
+        # so the fake serves 100k+ statuses (crash test); the lock lets another thread add statuses
+        self._tag_index: dict[str, list[tuple[int, str]]] = {}
+        self._index_lock = threading.Lock()
         self.accounts: dict[str, dict[str, Any]] = {}
         self.requests: list[LoggedRequest] = []
         self.faults: list[Fault] = []
@@ -111,6 +128,9 @@ class FakeMastodon:
         self._rel_seq = 1000
         self.media: dict[str, tuple[bytes, str]] = {}  # name -> (body, Content-Type) served at /media/NAME
         self.app.router.add_get("/media/{name}", self._media)
+        self.body_replacements: list[tuple[bytes, bytes]] = []  # (old, new) applied to every JSON body
+        self.endless = False  # hashtag timelines never end: full pages below any max_id, made up on demand
+        self.made_up = 0  # statuses made up for endless timelines
 
     # ------------------------------------------------------------------ data
 
@@ -233,8 +253,23 @@ class FakeMastodon:
     def put_raw(self, status: Any, *, tags: list[str] | tuple[str, ...] = (), account_id: str | None = None) -> None:
         """Insert any JSON value as a status (for malformed payloads). Needs a string ``id``."""
         sid = status["id"]
-        self.statuses[sid] = status
-        self._meta[sid] = {"tags": {t.lower() for t in tags}, "account_id": account_id}
+        with self._index_lock:
+            self._unindex(sid)
+            self.statuses[sid] = status
+            self._meta[sid] = {"tags": {t.lower() for t in tags}, "account_id": account_id}
+            for t in self._meta[sid]["tags"]:
+                keys = self._tag_index.setdefault(t, [])
+                if not keys or keys[-1] < id_key(sid):
+                    keys.append(id_key(sid))  # the usual case: the newest status so far
+                else:
+                    bisect.insort(keys, id_key(sid))
+
+    def _unindex(self, sid: str) -> None:
+        for t in self._meta.get(sid, {}).get("tags", ()):
+            keys = self._tag_index.get(t, [])
+            i = bisect.bisect_left(keys, id_key(sid))
+            if i < len(keys) and keys[i] == id_key(sid):
+                del keys[i]
 
     def add_media(self, status: dict[str, Any], name: str, body: bytes, content_type: str = "image/png", *,
                   base_url: str | None = None, kind: str = "image") -> dict[str, Any]:
@@ -253,8 +288,10 @@ class FakeMastodon:
         st["edited_at"] = iso(self._now())
 
     def delete_status(self, status_id: str) -> None:
-        self.statuses.pop(status_id, None)
-        self._meta.pop(status_id, None)
+        with self._index_lock:
+            self._unindex(status_id)
+            self.statuses.pop(status_id, None)
+            self._meta.pop(status_id, None)
 
     # ------------------------------------------------------------------ faults
 
@@ -292,8 +329,35 @@ class FakeMastodon:
         assert mode in ("cut", "disconnect")
         self._add_fault("truncate", n, path_prefix, mode=mode)
 
-    def html_next(self, n: int = 1, *, status: int = 200, path_prefix: str | None = None) -> None:
-        self._add_fault("html", n, path_prefix, status=status)
+    def html_next(self, n: int = 1, *, status: int = 200, path_prefix: str | None = None, after: int = 0) -> None:
+        self._add_fault("html", n, path_prefix, status=status, after=after)
+
+    def stall_next(self, n: int = 1, *, stall_s: float = 30.0, path_prefix: str | None = None, after: int = 0) -> None:
+        """Status, headers (full ``Content-Length``) and half the body, then nothing for ``stall_s``."""
+        self._add_fault("stall", n, path_prefix, stall_s=stall_s, after=after)
+
+    def huge_next(self, n: int = 1, *, size: int = 40 * 1024 * 1024, chunked: bool = True,
+                  path_prefix: str | None = None, after: int = 0) -> None:
+        """A 200 JSON array of about ``size`` bytes, produced 64 KiB at a time while the client reads;
+        ``chunked=False`` declares it with ``Content-Length``."""
+        self._add_fault("huge", n, path_prefix, size=size, chunked=chunked, after=after)
+
+    def reset_next(self, n: int = 1, *, mode: str = "rst", path_prefix: str | None = None, after: int = 0) -> None:
+        """``rst``: the connection is reset (TCP RST) before any response; ``close``: closed cleanly."""
+        assert mode in ("rst", "close")
+        self._add_fault("reset", n, path_prefix, mode=mode, after=after)
+
+    def redirect_next(self, n: int = 1, *, to: str, path_prefix: str | None = None, after: int = 0) -> None:
+        """302 to the same path and query under base URL ``to`` (e.g. another server)."""
+        self._add_fault("redirect", n, path_prefix, to=to.rstrip("/"), after=after)
+
+    def ignore_paging_next(self, n: int = 1, *, path_prefix: str | None = None, after: int = 0) -> None:
+        """Answer as if ``max_id``, ``min_id`` and ``since_id`` had not been sent."""
+        self._add_fault("ignore_paging", n, path_prefix, after=after)
+
+    def clear_faults(self) -> None:
+        self.faults.clear()
+        self.body_replacements.clear()
 
     # ------------------------------------------------------------------ http plumbing
 
@@ -345,9 +409,42 @@ class FakeMastodon:
                 content_type="text/html",
                 headers=self._rate_headers(),
             )
+        if kind == "reset":
+            assert request.transport is not None
+            sock = request.transport.get_extra_info("socket")
+            if p["mode"] == "rst" and sock is not None:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            request.transport.close()
+            entry.status = 0
+            return web.Response(status=500)  # never sent: the connection is gone
+        if kind == "redirect":
+            entry.status = 302
+            raise web.HTTPFound(p["to"] + str(request.rel_url))
+        if kind == "huge":
+            entry.status = 200
+            return await self._huge(request, p["size"], p["chunked"])
+        if kind == "ignore_paging":
+            query = {k: v for k, v in request.query.items() if k not in ("max_id", "min_id", "since_id")}
+            request = request.clone(rel_url=request.rel_url.with_query(query))
         if kind == "slow":
             await asyncio.sleep(p["delay_s"])
         resp = await handler(request)
+        if self.body_replacements and isinstance(resp, web.Response) and resp.body is not None:
+            body = bytes(resp.body)
+            for old, new in self.body_replacements:
+                body = body.replace(old, new)
+            resp.body = body
+        if kind == "stall":
+            assert isinstance(resp, web.Response) and resp.body is not None
+            body = bytes(resp.body)
+            stream = web.StreamResponse(status=resp.status)
+            stream.content_type = "application/json"
+            stream.content_length = len(body)
+            await stream.prepare(request)
+            await stream.write(body[: len(body) // 2])
+            entry.status = resp.status
+            await asyncio.sleep(p["stall_s"])
+            return stream
         entry.status = resp.status
         if kind == "quota":
             resp.headers.update(self._rate_headers(remaining=0, reset_in_s=p["reset_in_s"]))
@@ -370,6 +467,26 @@ class FakeMastodon:
             request.transport.close()
             return stream
         return resp
+
+    async def _huge(self, request: web.Request, size: int, chunked: bool) -> web.StreamResponse:
+        chunk = (b'"' + b"x" * 1000 + b'",') * 64  # about 64 KiB
+        stream = web.StreamResponse(status=200, headers=self._rate_headers())
+        stream.content_type = "application/json"
+        n = max(1, size // len(chunk))
+        if chunked:
+            stream.enable_chunked_encoding()
+        else:
+            stream.content_length = 1 + n * len(chunk) + 6
+        await stream.prepare(request)
+        try:
+            await stream.write(b"[")
+            for _ in range(n):
+                await stream.write(chunk)
+            await stream.write(b'"end"]')
+            await stream.write_eof()
+        except (ConnectionError, RuntimeError):
+            pass  # the client stopped reading
+        return stream
 
     def _json(self, data: Any, status: int = 200, links: str | None = None) -> web.Response:
         resp = web.Response(
@@ -400,6 +517,27 @@ class FakeMastodon:
             if since_id:
                 sel = [i for i in sel if id_key(i) > id_key(since_id)]
             sel = sel[:limit]
+        return self._page(request, sel, limit)
+
+    def _paginate_sorted(self, request: web.Request, keys: list[tuple[int, str]]) -> web.Response:
+        """:meth:`_paginate` over ``keys`` (``id_key`` ascending) by bisection: the same pages."""
+        q = request.query
+        try:
+            limit = int(q.get("limit", "20"))
+        except ValueError:
+            limit = 20
+        limit = max(1, min(40, limit))
+        max_id, since_id, min_id = q.get("max_id"), q.get("since_id"), q.get("min_id")
+        hi = bisect.bisect_left(keys, id_key(max_id)) if max_id else len(keys)
+        if min_id:  # the `limit` oldest above min_id
+            lo = bisect.bisect_right(keys, id_key(min_id))
+            window = keys[lo:min(hi, lo + limit)]
+        else:
+            lo = bisect.bisect_right(keys, id_key(since_id)) if since_id else 0
+            window = keys[max(lo, hi - limit):hi] if hi > lo else []
+        return self._page(request, [k[1] for k in reversed(window)], limit)
+
+    def _page(self, request: web.Request, sel: list[str], limit: int) -> web.Response:
         items = [self.statuses[i] for i in sel]
         links = None
         if sel:
@@ -414,10 +552,27 @@ class FakeMastodon:
 
     async def _tag_timeline(self, request: web.Request) -> web.Response:
         tag = request.match_info["hashtag"].lower()
-        if not any(tag in m["tags"] for m in self._meta.values()):
-            return self._not_found()
-        ids = [sid for sid, m in self._meta.items() if tag in m["tags"]]
-        return self._paginate(request, ids)
+        if self.endless and request.query.get("max_id"):
+            self._make_up_below(tag, request.query["max_id"], int(request.query.get("limit", "20")))
+        with self._index_lock:
+            keys = self._tag_index.get(tag)
+            if not keys:
+                return self._not_found()
+            return self._paginate_sorted(request, keys)
+
+    def _make_up_below(self, tag: str, max_id: str, limit: int) -> None:
+        """Endless timeline: make sure a full page of statuses exists just below ``max_id``."""
+        below = [sid for sid, m in list(self._meta.items()) if tag in m["tags"] and id_key(sid) < id_key(max_id)]
+        missing = max(1, min(40, limit)) - len(below)
+        if missing <= 0 or not max_id.isdigit():
+            return
+        acc = next((a for a in self.accounts.values() if a["username"] == "endless"), None) or self.add_account("endless")
+        ms = int(max_id) >> 16
+        for k in range(1, missing + 1):
+            when = datetime.fromtimestamp((ms - k * 1000) / 1000, tz=timezone.utc)
+            self.made_up += 1
+            self.add_status(acc, f"status lama {self.made_up}", tags=[tag], created_at=when,
+                            status_id=str(((ms - k * 1000) << 16) | (self.made_up & 0xFFFF)))
 
     async def _account_statuses(self, request: web.Request) -> web.Response:
         aid = request.match_info["id"]
