@@ -83,6 +83,8 @@ class Pipeline:
             new = [i for i in firsts if (posts[i].platform, posts[i].post_id) not in known] if known else list(firsts)
             duplicates = 0
             revisions: list[int] = []
+            collisions: list[tuple[str, str]] = []
+            stored_ids = w.stored_identities(sorted(changed)) if changed else {}
             for i in again + later:
                 key = (posts[i].platform, posts[i].post_id)
                 seen = known.get(key)
@@ -90,9 +92,13 @@ class Pipeline:
                     seen = known[key] = {shas[first[key]]}
                 if shas[i] in seen:
                     duplicates += 1
-                else:
-                    seen.add(shas[i])
-                    revisions.append(i)
+                    continue
+                was = stored_ids.get(key) or _identity(posts[first[key]])
+                if _other_post(was, _identity(posts[i])):
+                    collisions.append((raws[i], _collision_reason(key, was, posts[i])))
+                    continue
+                seen.add(shas[i])
+                revisions.append(i)
             w.add_revisions([posts[i] for i in revisions], [raws[i] for i in revisions], [shas[i] for i in revisions])
             # a revision (the post edited upstream) is evaluated too: an edit can make a post partisan
             todo = new + revisions
@@ -106,9 +112,33 @@ class Pipeline:
             if hits:
                 assign_offices(hits, self.store.roster_offices(h.nip for h in hits if h.nip), self.office)
             stored_hits = w.add_hits(hits)
-            quarantined = [(r.payload, r.reason) for r in batch.rejected]
+            quarantined = [(r.payload, r.reason) for r in batch.rejected] + collisions
             w.add_quarantine(quarantined)
             if save_cursor and batch.cursor is not None:
                 w.set_cursor(batch.cursor)
         return BatchResult(new=len(new), duplicate=duplicates, revised=len(revisions),
                            quarantined=len(quarantined), hits=stored_hits)
+
+
+def _identity(post: Post) -> tuple:
+    return (post.url, post.author.id, post.author.handle)
+
+
+def _other_post(stored: tuple, incoming: tuple) -> bool:
+    """True when a payload under a stored ``(platform, post_id)`` is plainly another post, not an
+    edit: both have a URL and the URLs differ, and the author differs too. Mastodon status ids are
+    per instance, so two instances can hand out the same id; keeping such a payload as a "revision"
+    would silently alter the stored post's history. It is quarantined with the reason instead
+    (kept, never dropped). An edit keeps its author; a feed that moves a link keeps its author."""
+    url_a, id_a, handle_a = stored
+    url_b, id_b, handle_b = incoming
+    if not url_a or not url_b or url_a == url_b:
+        return False
+    return (id_a, (handle_a or "").lower()) != (id_b, (handle_b or "").lower())
+
+
+def _collision_reason(key: tuple[str, str], stored: tuple, post: Post) -> str:
+    return (f"post id collision: {key[0]} post {key[1]} is already stored for another post ({stored[0]}, "
+            f"author {stored[2] or stored[1]}); this payload is {post.url} by {post.author.handle or post.author.id}. "
+            "Kept here, not stored as a revision")
+

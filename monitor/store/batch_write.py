@@ -182,6 +182,15 @@ class BatchWriter:
                                "JOIN _keys_in k ON p.platform = k.platform AND p.post_id = k.post_id", keys)
         return {(r[0], r[1]): r[2] for r in rows}
 
+    def stored_identities(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], tuple]:
+        """``(platform, post_id) -> (url, author_id, author_handle)`` of these stored posts: to tell
+        an edit of a stored post from another post that reuses its id (see the pipeline)."""
+        if not keys:
+            return {}
+        rows = self._join_keys("SELECT p.platform, p.post_id, p.url, p.author_id, p.author_handle FROM posts p "
+                               "JOIN _keys_in k ON p.platform = k.platform AND p.post_id = k.post_id", keys)
+        return {(r[0], r[1]): (r[2], r[3], r[4]) for r in rows}
+
     def revision_hashes(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], set[str]]:
         """``(platform, post_id) -> SHA-256 of every stored revision`` of these posts."""
         if not keys:

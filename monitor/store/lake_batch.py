@@ -90,6 +90,10 @@ class LakeBatchWriter(BatchWriter):
         self._ensure()
         return super().stored_hashes(keys)
 
+    def stored_identities(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], tuple]:
+        self._ensure()
+        return super().stored_identities(keys)
+
     def revision_hashes(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], set[str]]:
         self._ensure()
         return super().revision_hashes(keys)
