@@ -448,3 +448,30 @@ async def test_roster_upload_file_names_cannot_escape_the_upload_folder(web_clie
         assert bare in body and "../" not in body and "..\\" not in body  # reported under its bare name
         for where in (Path("/"), Path(tempfile.gettempdir()), Path.cwd()):
             assert not (where / bare).exists(), where
+
+
+async def test_an_unwritable_database_gives_a_503_page_not_a_500(web_client):
+    """Disk full / read-only / invalidated database: pages answer 503 with Retry-After (the service's
+    storage probe brings the store back), never a 500 that reads like a bug."""
+    import pytest
+
+    from monitor.store.errors import StorageUnavailable
+
+    c = web_client
+    await login(c, "pengawas1")
+    assert (await c.get("/")).status == 200
+
+    def checkpoint_fails(store):
+        store.con.execute("SET debug_checkpoint_abort = 'before_header'")
+        store.con.execute("CHECKPOINT")
+
+    with pytest.raises(StorageUnavailable):
+        await c.svc.db(checkpoint_fails)
+    r = await c.get("/", allow_redirects=False)
+    assert r.status == 503 and r.headers["Retry-After"] == "30"
+    check_headers(r, "storage unavailable")
+    body = await r.text()
+    assert "Internal Server Error" not in body
+    assert "tidak dapat ditulis" in body or body.startswith("503")
+    assert c.svc.probe_storage()
+    assert (await c.get("/")).status == 200

@@ -44,6 +44,11 @@ register({
         "en": "Request refused: the form's security token is not valid. Reload the page and try again.",
     },
     "forbidden": {"id": "Anda tidak berhak membuka halaman ini.", "en": "You may not open this page."},
+    "storage_unavailable": {
+        "id": "Basis data sedang tidak dapat ditulis (disk penuh atau berkas hanya-baca). Perubahan Anda belum "
+              "disimpan; coba lagi setelah administrator memulihkan penyimpanan.",
+        "en": "The database cannot be written right now (disk full or a read-only file). Your change was not "
+              "saved; try again once an administrator has restored the storage."},
     "not_found": {"id": "Tidak ditemukan.", "en": "Not found."},
     "role_admin": {"id": "admin", "en": "admin"},
     "role_pengawas": {"id": "pengawas", "en": "watcher"},

@@ -6,6 +6,7 @@ import logging
 
 from aiohttp import web
 
+from monitor.store.errors import storage_fault
 from monitor.web.auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE, new_token, same, token_hash
 from monitor.web.context import LOGIN_CSRF, USER, error_page, state
 from monitor.web.reads import read
@@ -34,9 +35,18 @@ async def security_headers(request: web.Request, handler):
     except web.HTTPException as exc:  # redirects and errors raised by handlers
         _harden(exc)
         raise
-    except Exception:  # a bug or a database failure: logged; the page names nothing internal
-        log.exception("unhandled error", extra={"method": request.method, "path": request.path})
-        resp = web.Response(status=500, text="500 Internal Server Error", content_type="text/plain")
+    except Exception as exc:  # a bug or a database failure: logged; the page names nothing internal
+        if storage_fault(exc) is not None:  # disk full / read-only: the service's probe brings it back
+            log.warning("web request refused: storage unavailable", extra={"method": request.method,
+                                                                            "path": request.path})
+            try:
+                resp = error_page(request, 503, "storage_unavailable")
+            except Exception:  # the page itself could not be rendered (e.g. no session yet)
+                resp = web.Response(status=503, text="503 Service Unavailable", content_type="text/plain")
+            resp.headers["Retry-After"] = "30"
+        else:
+            log.exception("unhandled error", extra={"method": request.method, "path": request.path})
+            resp = web.Response(status=500, text="500 Internal Server Error", content_type="text/plain")
     _harden(resp)
     return resp
 
